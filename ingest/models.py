@@ -36,6 +36,7 @@ class DocumentMeta:
     period: str | None = None  # e.g. "2021-2025", "2025", "2020", "6 tháng đầu năm 2023"
     signer: str | None = None
     pages: int | None = None  # PDFs only
+    note: str | None = None  # e.g. "khóa X, kỳ họp thứ 16": what else identifies the document
 
     @property
     def date_display(self) -> str | None:

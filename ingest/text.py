@@ -17,6 +17,7 @@ _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _MARKED_VOWELS = set("ăâêôơư")
 _VOWELS = set("aăâeêioôơuưy")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+_LINE_BREAKS = {"\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"}
 # A Vietnamese number: thousands with '.', decimals with ','. "1.850", "6,5", "6.388,3".
 _NUMBER_RE = re.compile(r"(?<![\w.,])\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![\w])|(?<![\w.,])\d+(?:,\d+)?(?![\w])")
 
@@ -45,9 +46,8 @@ def _tone_position(bare_lower: str) -> int | None:
     documents mostly use, so canonical keys look like the documents.
     """
     start = 0
-    if bare_lower.startswith("qu") and len(bare_lower) > 2:
-        start = 2
-    elif bare_lower.startswith("gi") and len(bare_lower) > 2 and bare_lower[2] in _VOWELS:
+    # "qu" and "gi" before a vowel are consonants: the tone goes on the vowels after them.
+    if len(bare_lower) > 2 and (bare_lower.startswith("qu") or (bare_lower.startswith("gi") and bare_lower[2] in _VOWELS)):
         start = 2
     positions = [i for i in range(start, len(bare_lower)) if bare_lower[i] in _VOWELS]
     if not positions:
@@ -101,7 +101,11 @@ def clean_characters(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out = []
     for ch in text:
-        if ch == "\n":
+        if ch in _LINE_BREAKS:
+            # Form feeds (PDF page ends), vertical tabs, Unicode line/paragraph separators: a line break,
+            # not nothing, or the words on either side would run together.
+            out.append("\n")
+        elif ch == "\n":
             out.append(ch)
         elif ch in "\t\u00a0\u2007\u202f\u2009\u200a\u3000" or unicodedata.category(ch) == "Zs":
             out.append(" ")
@@ -180,5 +184,5 @@ def search_tokens(text: str) -> list[str]:
     for m in re.finditer(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?|[^\W\d_]+|\d+", folded):
         tok = m.group(0)
         unigrams.append(_number_token(tok) if tok[0].isdigit() else tok)
-    bigrams = [f"{a}_{b}" for a, b in zip(unigrams, unigrams[1:])]
+    bigrams = [f"{a}_{b}" for a, b in zip(unigrams, unigrams[1:], strict=False)]
     return unigrams + bigrams

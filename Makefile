@@ -1,0 +1,57 @@
+# The README's two commands: `make run` (set up, ingest the bundled corpus, serve) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: setup setup-dev run ingest serve test lint typecheck unit eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(PIP) install -e '.[llm]'
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	# torch 2.13.0 is the CPU build on this machine's disk; name it first so nothing pulls a CUDA build.
+	$(PIP) install 'torch==2.13.0'
+	$(PIP) install -e '.[llm,st,dev]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+setup-dev: $(VENV)/.installed-dev
+
+ingest: setup
+	$(BIN)/assistant ingest
+
+serve: setup
+	$(BIN)/assistant serve
+
+run: setup
+	$(BIN)/assistant ingest
+	$(BIN)/assistant serve
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+typecheck: setup-dev
+	$(BIN)/mypy
+
+unit: setup-dev
+	$(BIN)/pytest -q
+
+# The eval gate on a fresh index of the bundled corpus: fails on a regression.
+eval: setup
+	rm -rf .data/ci-eval
+	ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest --no-progress --eval
+
+test: lint typecheck unit eval
+
+bench: setup-dev
+	$(BIN)/python scripts/bench_ingest.py
+	$(BIN)/python scripts/bench_answer.py
+
+clean:
+	rm -rf .data

@@ -1,0 +1,232 @@
+"""Question understanding: what an official asked, for which period, in which document.
+
+Everything here is pure text handling on the folded (diacritic-free, lower-case) form, so a
+question typed without diacritics ("ty le ho ngheo nam 2025") is understood like one with them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ingest.text import fold, index_text
+
+# The five-year plan period of the bundled corpus. "5 năm" / "nhiệm kỳ" without years means it;
+# callers with other corpora pass their own via `five_year_period`.
+DEFAULT_FIVE_YEAR_PERIOD = "2021-2025"
+H1_PREFIX = "6 tháng đầu năm "
+
+# Words that carry no indicator meaning: question scaffolding, the province's name, generic
+# "target/indicator" words (every list item is one), and period words (periods are parsed apart).
+_STOP_PHRASES = re.compile(
+    r"\b(?:la bao nhieu|bao nhieu phan tram|bao nhieu|nhu the nao|the nao|ra sao|thi sao|chi tieu|muc tieu"
+    r"|ben tre|nghi quyet|bao cao|uy ban nhan dan|hoi dong nhan dan|bi thu tinh uy|bi thu|bai viet"
+    r"|ke hoach 5 nam|ke hoach nam nam|5 nam|giai doan|nhiem ky|phan dau|de ra|cho biet|hien nay|ket qua"
+    r"|cu the|van ban|tai lieu)\b"
+)
+_STOP_WORDS = frozenset(
+    """
+    la gi nao the sao vay con thi a ha nhi oi cho hoi xin biet muon minh toi tinh cua cac nhung mot
+    duoc dat va voi trong tren theo ve nam thang dau cuoi den co khong khoang bang may nhu dang da
+    se can bi tai o ra vao hay hoac ubnd hdnd tin muc
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+# Abbreviations officials type, expanded to the documents' words (folded).
+_EXPANSIONS = {
+    "bhyt": "bao hiem y te",
+    "bhxh": "bao hiem xa hoi",
+    "bhtn": "bao hiem that nghiep",
+    "gdp": "grdp",
+    "dn": "doanh nghiep",
+    "ntm": "nong thon moi",
+    "xk": "xuat khau",
+    "nsnn": "ngan sach nha nuoc",
+    "kcn": "khu cong nghiep",
+    "ccn": "cum cong nghiep",
+    "htx": "hop tac xa",
+    "thu nhap binh quan": "grdp binh quan",
+}
+_WORD_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
+_RANGE_RE = re.compile(r"(?:giai doan|nhiem ky|thoi ky|ke hoach 5 nam|5 nam)?\s*\(?((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})\)?")
+_H1_RE = re.compile(r"6 thang dau (?:nam\s*)?((?:19|20)\d{2})")
+_H1_BARE_RE = re.compile(r"6 thang dau nam\b|nua dau nam")
+_YEAR_RE = re.compile(r"(?:nam|den|cuoi nam|trong nam)?\s*\b((?:19|20)\d{2})\b")
+_FIVE_YEAR_RE = re.compile(r"\b(?:5|nam) nam\b|nhiem ky|ca giai doan|giai doan nay")
+_NUMBER_QUESTION_RE = re.compile(
+    r"bao nhieu|muc nao|may |ty le|toc do|bao nhieu phan tram|%|dat .*khong|chi tieu|muc tieu|con so"
+)
+_FOLLOWUP_START_RE = re.compile(r"^(?:the |vay |con |va |nhung )?(?:con|the con|vay con|va|con ve)\b")
+_FOLLOWUP_END_RE = re.compile(r"(?:thi sao|the nao|ra sao|sao|nhi|thi)\s*\??$")
+
+# Document hints, matched on the folded question: (pattern, hint key).
+_DOC_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"nghi quyet"), "nghị quyết"),
+    (re.compile(r"bao cao"), "báo cáo"),
+    (re.compile(r"\bubnd\b|uy ban nhan dan"), "UBND"),
+    (re.compile(r"\bhdnd\b|hoi dong nhan dan"), "HĐND"),
+    (re.compile(r"ke hoach 5 nam|ke hoach nam nam"), "kế hoạch 5 năm"),
+    (re.compile(r"bi thu|bai viet"), "bài viết"),
+    (re.compile(r"ttxvn|ban tin|bai bao|hoi nghi tinh uy|tin tuc"), "tin"),
+)
+
+
+@dataclass(frozen=True)
+class QueryIntent:
+    """A question as understood: the standalone form, its period(s), document hints and terms."""
+
+    question: str  # as the user typed it
+    interpreted: str  # standalone question (follow-ups rewritten from the history)
+    normalized: str  # index_text form: NFC, canonical tones
+    folded: str  # diacritic-free lower-case key
+    periods: tuple[str, ...] = ()  # "2025", "2021-2025", "6 tháng đầu năm 2023"
+    doc_hints: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # folded content words, in question order
+    wants_figure: bool = False
+    is_followup: bool = False
+    numbers: tuple[str, ...] = field(default=())  # numbers named in the question other than years
+
+    @property
+    def years(self) -> tuple[str, ...]:
+        return tuple(p for p in self.periods if re.fullmatch(r"\d{4}", p))
+
+
+def _expand(folded: str) -> str:
+    for short, long in _EXPANSIONS.items():
+        folded = re.sub(rf"\b{re.escape(short)}\b", long, folded)
+    return folded
+
+
+def _periods(folded: str, five_year_period: str) -> tuple[tuple[str, ...], str]:
+    """Periods named in the question, and the question with those phrases blanked out."""
+    found: list[str] = []
+    rest = folded
+
+    def take(match: re.Match[str], value: str) -> str:
+        found.append(value)
+        return " " * len(match.group(0))
+
+    rest = _H1_RE.sub(lambda m: take(m, H1_PREFIX + m.group(1)), rest)
+    rest = _RANGE_RE.sub(lambda m: take(m, f"{m.group(1)}-{m.group(2)}"), rest)
+    rest = _YEAR_RE.sub(lambda m: take(m, m.group(1)), rest)
+    if not found and _FIVE_YEAR_RE.search(rest):
+        found.append(five_year_period)
+    if _H1_BARE_RE.search(rest) and not any(p.startswith(H1_PREFIX) for p in found):
+        # "6 tháng đầu năm" without a year: the H1 of the year named elsewhere, if any.
+        years = [p for p in found if p.isdigit()]
+        if years:
+            found = [H1_PREFIX + years[0]] + [p for p in found if p != years[0]]
+    return tuple(dict.fromkeys(found)), rest
+
+
+def _terms(folded_rest: str) -> tuple[str, ...]:
+    words = [w for w in _WORD_RE.findall(_STOP_PHRASES.sub(" ", folded_rest)) if w not in _STOP_WORDS]
+    return tuple(words)
+
+
+def _doc_hints(folded: str) -> tuple[str, ...]:
+    return tuple(hint for pattern, hint in _DOC_HINTS if pattern.search(folded))
+
+
+def _non_year_numbers(folded_rest: str) -> tuple[str, ...]:
+    return tuple(w for w in _WORD_RE.findall(folded_rest) if w[0].isdigit())
+
+
+def is_elliptic(question: str) -> bool:
+    """A follow-up that only makes sense with the previous question ("Còn năm 2025 thì sao?")."""
+    folded = fold(question).strip()
+    if _FOLLOWUP_START_RE.search(folded):
+        return True
+    return bool(_FOLLOWUP_END_RE.search(folded)) and len(_WORD_RE.findall(folded)) <= 6
+
+
+def _period_phrase(folded: str) -> re.Match[str] | None:
+    for pattern in (_H1_RE, _RANGE_RE, _YEAR_RE):
+        match = pattern.search(folded)
+        if match and match.group(0).strip():
+            return match
+    return None
+
+
+def _followup_core(question: str) -> str:
+    """The follow-up without its scaffolding: 'Còn tỷ lệ hộ nghèo thì sao?' → 'tỷ lệ hộ nghèo'."""
+    text = question.strip().rstrip("?").strip()
+    text = re.sub(
+        r"^(?:thế còn|vậy còn|còn về|thế|vậy|và|nhưng|còn|the con|vay con|con ve|the|vay|va|nhung|con)\s+",
+        "",
+        text,
+        flags=re.IGNORECASE,
+    )
+    text = re.sub(
+        r"\s*(?:thì sao|thế nào|ra sao|thì|nhỉ|thi sao|the nao|ra sao|thi|nhi)\s*$", "", text, flags=re.IGNORECASE
+    )
+    return text.strip(" ,")
+
+
+def _spoken_period(period: str) -> str:
+    if re.fullmatch(r"\d{4}", period):
+        return f"năm {period}"
+    if re.fullmatch(r"\d{4}-\d{4}", period):
+        return f"giai đoạn {period}"
+    return period
+
+
+def rewrite_followup(question: str, previous: str, five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD) -> str:
+    """Make an elliptic follow-up standalone from the previous user question.
+
+    Only a period → the previous question with its period replaced (or added).
+    An indicator (and maybe a period) → the new indicator with the previous period,
+    or the new one.
+    """
+    core = _followup_core(question)
+    core_folded = fold(core)
+    periods, rest = _periods(core_folded, five_year_period)
+    terms = _terms(rest)
+    previous = previous.strip()
+    if not terms:
+        if not periods:
+            return previous
+        new_phrase = _spoken_period(periods[0])
+        match = _period_phrase(fold(previous))
+        if match is None:
+            base = previous.rstrip("?").rstrip()
+            return f"{base} {new_phrase}?"
+        start = match.start() + (len(match.group(0)) - len(match.group(0).lstrip()))
+        # Folding keeps character positions (one folded character per NFC character).
+        return previous[:start] + new_phrase + previous[match.end() :]
+    prev_periods, _ = _periods(fold(previous), five_year_period)
+    chosen = periods or prev_periods
+    indicator = core[0].upper() + core[1:] if core else core
+    if chosen and not periods:
+        return f"{indicator} {_spoken_period(chosen[0])} là bao nhiêu?"
+    return f"{indicator} là bao nhiêu?"
+
+
+def understand(
+    question: str,
+    history: Sequence[str] = (),
+    five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD,
+) -> QueryIntent:
+    """Understand a question; `history` lists the earlier user questions, oldest first."""
+    original = question.strip()
+    interpreted = original
+    is_followup = False
+    previous = next((h for h in reversed(history) if h.strip()), None)
+    if previous is not None and is_elliptic(original):
+        interpreted = rewrite_followup(original, previous, five_year_period)
+        is_followup = True
+    normalized = index_text(interpreted)
+    folded = _expand(fold(interpreted))
+    periods, rest = _periods(folded, five_year_period)
+    return QueryIntent(
+        question=original,
+        interpreted=interpreted,
+        normalized=normalized,
+        folded=folded,
+        periods=periods,
+        doc_hints=_doc_hints(folded),
+        terms=_terms(rest),
+        wants_figure=bool(_NUMBER_QUESTION_RE.search(folded)),
+        is_followup=is_followup,
+        numbers=_non_year_numbers(rest),
+    )

@@ -1,0 +1,189 @@
+"""Hybrid retrieval: dense + lexical, fused by reciprocal rank, then period and document aware.
+
+The same indicator (GRDP growth, health-insurance coverage …) appears in several documents for
+different periods; when the question names a period or a document, the matching one must win.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
+from ingest.text import fold, search_tokens
+
+# Reciprocal rank fusion constant: the usual 60 keeps a rank-1 hit in one list from drowning a
+# passage that both lists rank well.
+RRF_K = 60
+# How many hits each retriever contributes before fusion: enough that the right list item of a
+# long document survives even when the question is phrased unlike the document.
+CANDIDATES_PER_RETRIEVER = 40
+# Multipliers on the fused score. A document whose period is the question's period beats the same
+# indicator elsewhere; a passage that merely names the year gets part of that; a document of
+# another period is pushed down but stays retrievable (the answerer decides to refuse).
+BOOST_PERIOD_EXACT = 1.6
+BOOST_PERIOD_MENTIONED = 1.3
+PENALTY_PERIOD_OTHER = 0.75
+BOOST_DOC_HINT = 1.3
+
+
+class IndexLike(Protocol):
+    def dense_search(self, query_vector: Sequence[float], k: int, sources: Sequence[str] | None = None) -> list[Any]: ...
+
+    def lexical_search(self, tokens: Sequence[str], k: int, sources: Sequence[str] | None = None) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class RankedChunk:
+    """One fused hit: the stored chunk and why it ranked where it did."""
+
+    chunk: Any  # vectorstore StoredChunk: chunk_id, source, text, section, page, metadata
+    score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return dict(getattr(self.chunk, "metadata", None) or {})
+
+
+def _hit_chunk(hit: Any) -> Any:
+    return getattr(hit, "chunk", hit)
+
+
+def chunk_id_of(chunk: Any) -> str:
+    return str(getattr(chunk, "chunk_id", None) or getattr(chunk, "id", ""))
+
+
+def period_relation(question_period: str, doc_period: str | None, text_folded: str) -> str:
+    """'exact' (the document is about that period), 'mentioned' (the passage names it), or 'other'."""
+    if doc_period and fold(doc_period).replace(" ", "") == fold(question_period).replace(" ", ""):
+        return "exact"
+    if fold(question_period) in text_folded:
+        return "mentioned"
+    years = re.findall(r"\d{4}", question_period)
+    if len(years) == 2 and f"{years[0]} - {years[1]}" in text_folded:
+        return "mentioned"
+    return "other"
+
+
+def doc_hint_matches(hint: str, meta: dict[str, Any]) -> bool:
+    kind = fold(str(meta.get("kind") or ""))
+    issuer = fold(str(meta.get("issuer") or ""))
+    title = fold(str(meta.get("title") or ""))
+    period = str(meta.get("period") or "")
+    hint_f = fold(hint)
+    if hint_f in ("nghi quyet", "bao cao"):
+        return kind == hint_f or title.startswith(hint_f)
+    if hint_f == "ubnd":
+        return "ubnd" in issuer or "uy ban nhan dan" in issuer
+    if hint_f == "hdnd":
+        return "hdnd" in issuer or "hoi dong nhan dan" in issuer
+    if hint_f == "ke hoach 5 nam":
+        return bool(re.fullmatch(r"\d{4}-\d{4}", period.replace(" ", "")))
+    if hint_f == "bai viet":
+        return kind == "bai viet" or "bi thu" in title
+    if hint_f == "tin":
+        return kind == "tin"
+    return False
+
+
+def rrf_fuse(dense: Sequence[Any], lexical: Sequence[Any], rrf_k: int = RRF_K) -> list[RankedChunk]:
+    """Reciprocal rank fusion of two ranked hit lists (by chunk id)."""
+    chunks: dict[str, Any] = {}
+    dense_ranks: dict[str, int] = {}
+    lexical_ranks: dict[str, int] = {}
+    for rank, hit in enumerate(dense, start=1):
+        chunk = _hit_chunk(hit)
+        cid = chunk_id_of(chunk)
+        chunks.setdefault(cid, chunk)
+        dense_ranks.setdefault(cid, rank)
+    for rank, hit in enumerate(lexical, start=1):
+        chunk = _hit_chunk(hit)
+        cid = chunk_id_of(chunk)
+        chunks.setdefault(cid, chunk)
+        lexical_ranks.setdefault(cid, rank)
+    fused = []
+    for cid, chunk in chunks.items():
+        score = sum(1.0 / (rrf_k + ranks[cid]) for ranks in (dense_ranks, lexical_ranks) if cid in ranks)
+        fused.append(RankedChunk(chunk, score, dense_ranks.get(cid), lexical_ranks.get(cid)))
+    fused.sort(key=lambda r: r.score, reverse=True)
+    return fused
+
+
+def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent) -> list[RankedChunk]:
+    out = []
+    for item in ranked:
+        meta = item.meta
+        factor = 1.0
+        if intent.periods:
+            text_folded = fold(str(getattr(item.chunk, "text", "")))
+            relations = [period_relation(p, meta.get("period"), text_folded) for p in intent.periods]
+            if "exact" in relations:
+                factor *= BOOST_PERIOD_EXACT
+            elif "mentioned" in relations:
+                factor *= BOOST_PERIOD_MENTIONED
+            else:
+                factor *= PENALTY_PERIOD_OTHER
+        if intent.doc_hints and any(doc_hint_matches(h, meta) for h in intent.doc_hints):
+            factor *= BOOST_DOC_HINT
+        out.append(RankedChunk(item.chunk, item.score * factor, item.dense_rank, item.lexical_rank))
+    out.sort(key=lambda r: r.score, reverse=True)
+    return out
+
+
+def lexical_query_tokens(intent: QueryIntent) -> list[str]:
+    # Content terms and period words only: question scaffolding ("là bao nhiêu") is noise to BM25.
+    text = " ".join(intent.terms) + " " + " ".join(intent.periods)
+    tokens = search_tokens(text)
+    return tokens or search_tokens(intent.interpreted)
+
+
+def to_document(item: RankedChunk) -> Document:
+    chunk = item.chunk
+    meta = item.meta
+    return Document(
+        page_content=str(getattr(chunk, "text", "")),
+        metadata={
+            "chunk_id": chunk_id_of(chunk),
+            "source": getattr(chunk, "source", None) or meta.get("source"),
+            "title": meta.get("title"),
+            "section": getattr(chunk, "section", ""),
+            "page": getattr(chunk, "page", None),
+            "period": meta.get("period"),
+            "score": item.score,
+        },
+    )
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over a DocumentIndex: dense + lexical, RRF, period/document boosts."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: Any
+    embeddings: Embeddings
+    k: int = 8
+    candidates: int = CANDIDATES_PER_RETRIEVER
+    five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD
+
+    def retrieve(self, intent: QueryIntent, k: int | None = None) -> list[RankedChunk]:
+        vector = self.embeddings.embed_query(intent.normalized)
+        dense = self.index.dense_search(vector, self.candidates)
+        lexical = self.index.lexical_search(lexical_query_tokens(intent), self.candidates)
+        ranked = apply_boosts(rrf_fuse(dense, lexical), intent)
+        return ranked[: k or self.k]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        intent = understand(query, five_year_period=self.five_year_period)
+        return [to_document(item) for item in self.retrieve(intent)]

@@ -1,0 +1,107 @@
+"""One FastAPI application: Gradio chat at /, JSON API under /api/, Zalo webhook, /healthz."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import gradio as gr
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from assistant import api, ui, zalo
+from assistant.feedback import FeedbackStore
+from assistant.models import Answer, Turn
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WARM_UP_QUESTION = "Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu?"
+
+
+class AssistantLike(Protocol):
+    """What the server needs from the Assistant (assistant/service.py)."""
+
+    def answer(self, question: str, history: list[Turn] | None = None) -> Answer: ...
+
+    def documents(self) -> Sequence[Any]: ...
+
+    def ingest(self, paths: Sequence[Path]) -> Any: ...
+
+
+def create_app(settings: Settings, assistant: AssistantLike, *, feedback: FeedbackStore | None = None) -> FastAPI:
+    feedback = feedback or FeedbackStore.in_data_dir(settings.data_dir)
+    app = FastAPI(
+        title=ui.TITLE,
+        description=(
+            "Hỏi đáp có trích dẫn trên văn bản của tỉnh. `POST /api/ask` answers a question with numbered "
+            "citations; `GET /api/documents` lists what is indexed. When ASSISTANT_API_KEY is set, send "
+            "`Authorization: Bearer <key>` to /api/."
+        ),
+        version="0.1.0",
+    )
+    app.add_exception_handler(RequestValidationError, api.validation_error_handler)
+    app.include_router(api.make_router(assistant, settings.api_key))
+    bot = zalo.ZaloBot.from_settings(assistant, settings)
+    app.state.zalo_bot = bot
+    app.state.feedback = feedback
+    app.include_router(zalo.make_router(bot))
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the app is up and the index answers")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    blocks = ui.build_ui(assistant, feedback, settings.data_dir / "uploads")
+    blocks.queue(default_concurrency_limit=4)
+    # Mounted last: the UI at "/" would otherwise shadow the routes above.
+    return gr.mount_gradio_app(app, blocks, path="/", css=ui.CSS, footer_links=["api"])
+
+
+@contextmanager
+def serve_in_thread(app: FastAPI, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free port in a background thread; yields the base URL.
+
+    For tests and benchmarks: the socket is bound before the thread starts, so there is no port race."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start; see the log above")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def serve(settings: Settings) -> None:
+    """Build the Assistant once (models and indexes load here, not per request) and serve until stopped."""
+    import uvicorn
+
+    from assistant.service import Assistant
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    started = time.perf_counter()
+    assistant = Assistant.from_settings(settings)
+    # The first answer pays one-off costs (lazy model sessions, caches); pay them before the first user does.
+    assistant.answer(WARM_UP_QUESTION)
+    log.info("Assistant ready in %.1f s", time.perf_counter() - started)
+    app = create_app(settings, assistant)
+    log.info("Serving on http://%s:%d/ (API docs at /docs)", settings.host, settings.port)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")

