@@ -40,6 +40,7 @@ _LIST_MARKER_RE = re.compile(r"^\s*(?:[a-zđ]|\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4})[
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+(?=[\"“(]?[A-ZÀ-ỸĐ])")
 _TOKEN_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 _YEAR_RE = re.compile(r"^(?:19|20)\d{2}$")
+_PERCENT_BASE_RE = re.compile(r"(\d[\d.,]*\s*%)[^;,]*")
 
 
 @dataclass(frozen=True)
@@ -74,21 +75,28 @@ class SegmentInfo:
     has_figure: bool
 
 
+def _head(text: str) -> str:
+    for mention in find_numbers(text):
+        if not _YEAR_RE.match(mention.raw):
+            return text[: mention.start]
+    return text
+
+
 def _subject_tokens(segment: str) -> tuple[tuple[str, ...], ...]:
-    """What each ';'-clause is about: its words before the first figure, with the segment's lead.
+    """What each ';'-clause holding a figure is about: the item's lead words plus the clause.
 
-    "Tỷ lệ người dân tham gia bảo hiểm y tế đạt 96,51% dân số" is about health insurance, not
-    population: words after the figure are its unit or base, not the indicator.
+    Words after a percentage are its base, not the indicator: "Tỷ lệ người dân tham gia bảo hiểm
+    y tế đạt 96,51% dân số" is about health insurance, not population; so is "so với dân số".
     """
-    def head(text: str) -> str:
-        for mention in find_numbers(text):
-            if not _YEAR_RE.match(mention.raw):
-                return text[: mention.start]
-        return text
-
-    lead = head(segment)
-    clauses = [c for c in re.split(r";", segment) if c.strip()]
-    return tuple(tuple(_tokens(lead + " " + head(c))) for c in clauses) or (tuple(_tokens(lead)),)
+    lead = _head(segment)
+    out = []
+    for clause in re.split(r";", segment):
+        if not has_figure(clause):
+            continue
+        about = _PERCENT_BASE_RE.sub(r"\1", clause)
+        about = re.sub(r"\bso với\b.*", "", about)
+        out.append(tuple(_tokens(lead + " " + about)))
+    return tuple(out)
 
 
 def segment_info(text: str) -> SegmentInfo:
@@ -187,6 +195,13 @@ def _score(cov: float, subject: float, period: str, figure: bool, wants_figure: 
     return score + 0.05 / (1 + rank)
 
 
+def _context_tokens(item: RankedChunk) -> tuple[str, ...]:
+    """The document title and section a passage stands under: words that name its context."""
+    title = str(item.meta.get("title") or "")
+    section = str(getattr(item.chunk, "section", "") or "")
+    return tuple(_tokens(f"{title} {section}"))
+
+
 class SegmentCache:
     """Segments of each chunk, split and tokenised once (chunks are immutable under their id)."""
 
@@ -210,9 +225,15 @@ def candidates(
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
+        context = _context_tokens(item)
         for seg in cache.get(item.chunk):
-            cov = coverage(intent.terms, seg.tokens, weights)
-            subject = max(coverage(intent.terms, toks, weights) for toks in seg.subject_tokens) if cov else 0.0
+            cov = coverage(intent.terms, seg.tokens + context, weights)
+            if not intent.wants_figure:
+                subject = coverage(intent.terms, seg.tokens, weights)
+            elif seg.subject_tokens and cov:
+                subject = max(coverage(intent.terms, toks, weights) for toks in seg.subject_tokens)
+            else:
+                subject = 0.0
             period = _period_of(intent, item, seg.text)
             score = _score(cov, subject, period, seg.has_figure, intent.wants_figure, rank, hint)
             found.append(Candidate(seg.text, item, rank, cov, subject, period, seg.has_figure, score))

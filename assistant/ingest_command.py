@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -85,9 +86,9 @@ def run_ingest_command(
         shutil.rmtree(settings.index_dir, ignore_errors=True)
         shutil.rmtree(settings.chroma_dir, ignore_errors=True)
     embeddings = build_embeddings(settings)
-    index = open_index(settings, embeddings)
     reporter = TqdmProgress() if progress and not as_json else None
-    summary = ingest_paths(paths, index=index, embeddings=embeddings, prune=prune, progress=reporter)
+    with open_index(settings, embeddings) as index:
+        summary = ingest_paths(paths, index=index, embeddings=embeddings, prune=prune, progress=reporter)
     if as_json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -98,16 +99,27 @@ def run_ingest_command(
     if should_eval:
         from evals.runner import run_eval_command
 
-        print("\nEval after ingest:", file=sys.stderr if as_json else sys.stdout)
-        eval_code = run_eval_command(settings, dataset=None, as_json=False, update_baseline=False, results_dir=None)
+        # With --json, stdout holds only the summary JSON: the eval report goes to stderr.
+        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+            print("\nEval after ingest:")
+            eval_code = run_eval_command(
+                settings, dataset=None, as_json=False, update_baseline=False, results_dir=None
+            )
         exit_code = exit_code or eval_code
     return exit_code
 
 
+def _date_display(iso: object) -> object:
+    """"2020-12-09" as officials write it, "09/12/2020" ("2020-11" → "11/2020"); other values as they are."""
+    if not isinstance(iso, str):
+        return iso
+    return "/".join(reversed(iso.split("-")))
+
+
 def print_documents(settings: Settings, *, as_json: bool) -> int:
     embeddings = build_embeddings(settings)
-    index = open_index(settings, embeddings)
-    docs = index.documents()
+    with open_index(settings, embeddings) as index:
+        docs = index.documents()
     rows = []
     for doc in docs:
         meta = dict(doc.meta)
@@ -128,11 +140,12 @@ def print_documents(settings: Settings, *, as_json: bool) -> int:
         print("The index is empty. Run `assistant ingest PATH...` (no PATH: the bundled corpus).")
         return 0
     for row in rows:
+        shown = row | {"date": _date_display(row["date"])}
         details = ", ".join(
-            f"{label}: {row[key]}"
+            f"{label}: {shown[key]}"
             for label, key in (("loại", "kind"), ("số", "number"), ("ngày", "date"), ("kỳ", "period"),
                                ("trang", "pages"), ("đoạn", "chunks"))
-            if row.get(key) not in (None, "")
+            if shown.get(key) not in (None, "")
         )
         print(f"{row['source']}\n  {row['title']}\n  {details}")
     return 0

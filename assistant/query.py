@@ -54,8 +54,10 @@ _H1_BARE_RE = re.compile(r"6 thang dau nam\b|nua dau nam")
 _YEAR_RE = re.compile(r"(?:nam|den|cuoi nam|trong nam)?\s*\b((?:19|20)\d{2})\b")
 _FIVE_YEAR_RE = re.compile(r"\b(?:5|nam) nam\b|nhiem ky|ca giai doan|giai doan nay")
 _NUMBER_QUESTION_RE = re.compile(
-    r"bao nhieu|muc nao|may |ty le|toc do|bao nhieu phan tram|%|dat .*khong|chi tieu|muc tieu|con so"
+    r"bao nhieu|\bmay\b|ty le|toc do|phan tram|%|con so|ngay nao|khi nao|so may|thu may|lan thu"
 )
+# "Who signed / who wrote": answered from the document's signature block.
+AUTHOR_QUESTION_RE = re.compile(r"\bai ky\b|nguoi ky|do ai|la cua ai|cua ai\b|tac gia|ai viet|ky boi")
 _FOLLOWUP_START_RE = re.compile(r"^(?:the |vay |con |va |nhung )?(?:con|the con|vay con|va|con ve)\b")
 _FOLLOWUP_END_RE = re.compile(r"(?:thi sao|the nao|ra sao|sao|nhi|thi)\s*\??$")
 
@@ -202,6 +204,23 @@ def rewrite_followup(question: str, previous: str, five_year_period: str = DEFAU
     return f"{indicator} là bao nhiêu?"
 
 
+def _inherit_context(question: str, previous: str, five_year_period: str) -> tuple[str, tuple[str, ...]]:
+    """In a conversation, a question naming no period (or document) keeps the previous one's.
+
+    "Thông qua tại kỳ họp thứ mấy?" after a question about the 2021-2025 resolution is about that
+    resolution; the period is written into the interpreted question so users see it.
+    """
+    folded = fold(question)
+    periods, _ = _periods(folded, five_year_period)
+    prev_folded = fold(previous)
+    prev_periods, _ = _periods(prev_folded, five_year_period)
+    interpreted = question
+    if not periods and prev_periods:
+        interpreted = f"{question.rstrip().rstrip('?').rstrip()} ({_spoken_period(prev_periods[0])})?"
+    hints = () if _doc_hints(folded) else _doc_hints(prev_folded)
+    return interpreted, hints
+
+
 def understand(
     question: str,
     history: Sequence[str] = (),
@@ -215,16 +234,21 @@ def understand(
     if previous is not None and is_elliptic(original):
         interpreted = rewrite_followup(original, previous, five_year_period)
         is_followup = True
+    inherited_hints: tuple[str, ...] = ()
+    if previous is not None and not is_followup:
+        interpreted, inherited_hints = _inherit_context(original, previous, five_year_period)
+        is_followup = interpreted != original or bool(inherited_hints)
     normalized = index_text(interpreted)
     folded = _expand(fold(interpreted))
     periods, rest = _periods(folded, five_year_period)
+    hints = tuple(dict.fromkeys(_doc_hints(folded) + inherited_hints))
     return QueryIntent(
         question=original,
         interpreted=interpreted,
         normalized=normalized,
         folded=folded,
         periods=periods,
-        doc_hints=_doc_hints(folded),
+        doc_hints=hints,
         terms=_terms(rest),
         wants_figure=bool(_NUMBER_QUESTION_RE.search(folded)),
         is_followup=is_followup,

@@ -18,6 +18,7 @@ from ingest.loaders import discover_files, load_document
 from ingest.metadata import apply_manifest, extract_metadata, load_manifest
 from ingest.models import Chunk, DocumentMeta, LoadedDocument
 from ingest.text import index_text, search_tokens
+from vectorstore.errors import VectorStoreError
 from vectorstore.index import DocumentIndex, StoredChunk
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,8 @@ Status = Literal["added", "updated", "unchanged", "failed", "skipped"]
 
 
 class EmbeddingsLike(Protocol):
-    model_id: str
+    @property
+    def model_id(self) -> str: ...
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
 
@@ -211,16 +213,20 @@ def ingest_paths(
 
     if progress:
         progress.start_files(len(discovery.files))
-    with index.batch():
-        for path in discovery.files:
-            outcome = _ingest_one(path, index, embeddings, manifest, max_tokens, progress, summary)
-            summary.outcomes.append(outcome)
-            if progress:
-                progress.file_done(path.name)
-        if prune:
-            summary.pruned = _prune_missing(index)
-    if progress:
-        progress.close()
+    try:
+        with index.batch():
+            for path in discovery.files:
+                outcome = _ingest_one(path, index, embeddings, manifest, max_tokens, progress, summary)
+                summary.outcomes.append(outcome)
+                if progress:
+                    progress.file_done(path.name)
+            if prune:
+                present = {o.source for o in summary.outcomes if o.status != "skipped"}
+                summary.pruned = _prune_missing(index, present)
+    finally:
+        # Also on Ctrl-C, so the bars do not garble the message that follows.
+        if progress:
+            progress.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -240,7 +246,7 @@ def _ingest_one(
         fingerprint = file_fingerprint(path.read_bytes(), manifest.get(source))
         if existing is not None and existing.content_hash == fingerprint:
             return FileOutcome(source=source, path=str(path), status="unchanged", chunks=len(existing.chunk_ids))
-        prepared = prepare_document(path, manifest=manifest, count_tokens=embeddings.count_tokens, max_tokens=max_tokens)
+        prepared = _prepare_or_fail(path, manifest, embeddings, max_tokens)
         t0 = time.perf_counter()
         vectors = _embed(embeddings, prepared.embedding_texts, progress)
         summary.embedding_seconds += time.perf_counter() - t0
@@ -253,10 +259,31 @@ def _ingest_one(
         return FileOutcome(source=source, path=str(path), status="failed", reason=str(exc))
     except OSError as exc:
         return FileOutcome(source=source, path=str(path), status="failed", reason=f"{path}: cannot read: {exc}")
+    except VectorStoreError as exc:
+        # The store refused this write (server gone, lock, mismatch): the index keeps its previous version.
+        return FileOutcome(source=source, path=str(path), status="failed", reason=f"{path}: not indexed: {exc}")
     return FileOutcome(
         source=source, path=str(path), status="updated" if existing is not None else "added",
         chunks=len(prepared.chunks),
     )
+
+
+def _prepare_or_fail(
+    path: Path, manifest: dict[str, dict[str, object]], embeddings: EmbeddingsLike, max_tokens: int
+) -> PreparedDocument:
+    """prepare_document, with any unexpected error in reading one file turned into that file's failure:
+    one odd file must not stop the run for the others."""
+    try:
+        return prepare_document(path, manifest=manifest, count_tokens=embeddings.count_tokens, max_tokens=max_tokens)
+    except (IngestError, OSError):
+        raise
+    except Exception as exc:
+        log.warning("unexpected error while reading %s", path, exc_info=True)
+        raise IngestError(
+            f"{path}: could not be read ({type(exc).__name__}: {exc}). Nothing of it was indexed; "
+            "check the file (open and re-save it) and report it if the error stays.",
+            path,
+        ) from exc
 
 
 def _stored_chunk(meta: DocumentMeta, chunk: Chunk) -> StoredChunk:
@@ -290,10 +317,14 @@ def _embed(embeddings: EmbeddingsLike, texts: list[str], progress: ProgressLike 
     return vectors
 
 
-def _prune_missing(index: DocumentIndex) -> list[str]:
+def _prune_missing(index: DocumentIndex, present: set[str]) -> list[str]:
+    """Drop documents whose file is gone. A document found in this run is kept even if the path it was
+    first ingested from is gone (its folder was moved): it is unchanged, not missing."""
     pruned = []
     for doc in index.documents():
         stored_path = doc.meta.get("path")
+        if doc.source in present:
+            continue
         if stored_path and not Path(str(stored_path)).exists():
             index.remove_document(doc.source)
             pruned.append(doc.source)

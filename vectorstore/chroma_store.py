@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,10 +84,11 @@ def _persistent_client(path: Path) -> Any:
 class ChromaStore:
     """One collection, tied to one embedding model and dimension."""
 
-    def __init__(self, client: Any, collection: Any, location: str) -> None:
+    def __init__(self, client: Any, collection: Any, location: str, embedded: bool) -> None:
         self._client = client
         self._collection = collection
         self.location = location
+        self.embedded = embedded
 
     @classmethod
     def open(
@@ -133,34 +134,49 @@ class ChromaStore:
                 f"{built_model!r} ({built_dimension} dimensions), not {model_id!r} ({dimension} dimensions); "
                 f"use that model again, or re-index: {REINDEX_HINT}"
             )
-        return cls(client, handle, location)
+        return cls(client, handle, location, embedded=not url)
 
     def count(self) -> int:
         return int(self._collection.count())
 
     def all_ids(self) -> set[str]:
-        return set(self._collection.get(include=[])["ids"])
+        with self._calling("list vector ids"):
+            return set(self._collection.get(include=[])["ids"])
+
+    @contextlib.contextmanager
+    def _calling(self, action: str) -> Iterator[None]:
+        """Chroma's own errors (server gone, disk full) named with the store and what we were doing."""
+        try:
+            yield
+        except Exception as exc:
+            raise ChromaUnavailableError(
+                f"Chroma at {self.location} failed to {action} ({type(exc).__name__}: {exc}); "
+                "check the Chroma server or disk and run the command again"
+            ) from exc
 
     def upsert(self, records: Sequence[VectorRecord]) -> None:
         for start in range(0, len(records), _WRITE_BATCH):
             batch = records[start : start + _WRITE_BATCH]
-            self._collection.upsert(
-                ids=[r.id for r in batch],
-                embeddings=[list(r.vector) for r in batch],
-                metadatas=[dict(r.metadata) for r in batch],
-            )
+            with self._calling("store vectors"):
+                self._collection.upsert(
+                    ids=[r.id for r in batch],
+                    embeddings=[list(r.vector) for r in batch],
+                    metadatas=[dict(r.metadata) for r in batch],
+                )
 
     def delete(self, ids: Iterable[str]) -> None:
         id_list = list(ids)
         for start in range(0, len(id_list), _WRITE_BATCH):
-            self._collection.delete(ids=id_list[start : start + _WRITE_BATCH])
+            with self._calling("delete vectors"):
+                self._collection.delete(ids=id_list[start : start + _WRITE_BATCH])
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
         if k <= 0:
             return []
-        result = self._collection.query(
-            query_embeddings=[list(vector)], n_results=k, where=where, include=["distances"]
-        )
+        with self._calling("search"):
+            result = self._collection.query(
+                query_embeddings=[list(vector)], n_results=k, where=where, include=["distances"]
+            )
         ids = result["ids"][0] if result["ids"] else []
         distances = (result.get("distances") or [[]])[0] or []
         return [VectorHit(i, float(d)) for i, d in zip(ids, distances, strict=True)]

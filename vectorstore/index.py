@@ -157,7 +157,8 @@ class DocumentIndex:
         self.embeddings = embeddings
         self._store = store
         self._reopen_store = reopen_store
-        self._thread_lock = threading.RLock()
+        self._thread_lock = threading.RLock()  # writes and reloads within this process, one at a time
+        self._store_lock = threading.Lock()
         self._lock_handle: Any = None
         self._lock_depth = 0
         self._state = self._load_state()
@@ -237,7 +238,8 @@ class DocumentIndex:
         if not write_ids or k <= 0:
             return []
         # Filtering on the live write ids keeps vectors of an unfinished or abandoned write out of the results.
-        hits = self._store.query(_as_vector(query_vector), k, where={"write": {"$in": write_ids}})
+        with self._store_lock:
+            hits = self._store.query(_as_vector(query_vector), k, where={"write": {"$in": write_ids}})
         found = [
             (state.chunks[state.vector_to_chunk[h.id]], h.similarity)
             for h in hits
@@ -264,9 +266,12 @@ class DocumentIndex:
         with self._thread_lock:
             if _file_signature(self._registry_path) == self._state.signature:
                 return False
-            # An embedded Chroma client caches its vector segment in memory: reopen it to see new vectors.
-            self._store.close()
-            self._store = self._reopen_store()
+            if self._store.embedded:
+                # An embedded Chroma client caches its vector segment in memory: reopen it to see new
+                # vectors. Searches wait meanwhile, as the old client is unusable once closed.
+                with self._store_lock:
+                    self._store.close()
+                    self._store = self._reopen_store()
             self._state = self._load_state()
             return True
 

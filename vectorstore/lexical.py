@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,10 @@ import bm25s
 import numpy as np
 
 _IDS_FILE = "ids.json"
+
+# bm25s sets its own logger to DEBUG on import, so every index build printed
+# "DEBUG bm25s: Building index from tokens" once the CLI configured logging.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

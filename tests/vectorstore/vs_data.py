@@ -54,5 +54,10 @@ def make_version(source: str, texts: list[str], vectors: list[list[float]], titl
         )
         for i, text in enumerate(texts)
     ]
-    meta = {"source": source, "title": title or source, "kind": "báo cáo", "period": "2021-2025"}
+    meta: dict[str, object] = {
+        "source": source,
+        "title": title or source,
+        "kind": "báo cáo",
+        "period": "2021-2025",
+    }
     return DocVersion(meta, content_hash, chunks, vectors, [search_tokens(t) for t in texts])

