@@ -10,17 +10,21 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from assistant.query import H1_PREFIX, QueryIntent
+from assistant.query import AUTHOR_QUESTION_RE, H1_PREFIX, QueryIntent
 from assistant.retriever import RankedChunk, chunk_id_of, doc_hint_matches, period_relation
 from ingest.text import find_numbers, fold
 
 # A passage answers only when it holds most of the question's indicator words, weighted by how
 # rare each word is in the corpus ("nghèo" matters, "tỷ lệ" barely). Calibrated on evals/dataset.jsonl:
 # below this, the closest passage is about another indicator.
-MIN_COVERAGE = 0.6
+MIN_COVERAGE = 0.5
+# The same, for the clause holding the figure (its lead words and the clause, the percentage's
+# base left out): "96,51% dân số" answers health insurance, not the province's population.
+MIN_SUBJECT_COVERAGE = 0.4
 # Other documents' values are listed too (question names no period) when they cover the indicator
 # almost as well as the best passage.
 MULTI_VALUE_MARGIN = 0.12
@@ -40,6 +44,8 @@ _LIST_MARKER_RE = re.compile(r"^\s*(?:[a-zđ]|\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4})[
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+(?=[\"“(]?[A-ZÀ-ỸĐ])")
 _TOKEN_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 _YEAR_RE = re.compile(r"^(?:19|20)\d{2}$")
+_SIGNATURE_RE = re.compile(r"CHỦ TỊCH|BÍ THƯ|Bí thư|TM\.|KT\.")
+DocumentChunks = Callable[[str], Sequence[Any]]
 _PERCENT_BASE_RE = re.compile(r"(\d[\d.,]*\s*%)[^;,]*")
 
 
@@ -256,6 +262,8 @@ def _date_display(meta: dict[str, object]) -> str | None:
     parts = date.split("-")
     if len(parts) == 3 and all(parts):
         return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if len(parts) == 2 and all(parts):
+        return f"{parts[1]}/{parts[0]}"
     return date or None
 
 
@@ -305,12 +313,53 @@ def _uncovered_periods(intent: QueryIntent, best: Candidate) -> bool:
     return bool(intent.periods) and best.period == "other"
 
 
+def _signature_chunk(chunks: Sequence[Any], signer: str | None) -> Any | None:
+    """The chunk holding the document's signature block (the signer's name), searching from the end."""
+    for chunk in reversed(chunks):
+        folded = fold(str(getattr(chunk, "text", "")))
+        if signer and fold(signer) in folded:
+            return chunk
+    if signer:
+        return None
+    for chunk in reversed(chunks[-5:]):
+        if _SIGNATURE_RE.search(str(getattr(chunk, "text", ""))):
+            return chunk
+    return None
+
+
+def answer_author(
+    intent: QueryIntent, ranked: Sequence[RankedChunk], document_chunks: DocumentChunks
+) -> ExtractiveAnswer | None:
+    """'Ai ký …?' / 'Bài viết … của ai?': the signature block of the document the question is about."""
+    if not ranked:
+        return None
+    target = ranked[0]
+    source = str(getattr(target.chunk, "source", "") or target.meta.get("source") or "")
+    meta = target.meta
+    signer = str(meta.get("signer") or "") or None
+    chunk = _signature_chunk(document_chunks(source), signer)
+    if chunk is None:
+        return None
+    item = RankedChunk(chunk, target.score, None, None, target.doc_meta)
+    quote = collapse(str(getattr(chunk, "text", "")))
+    who = f"người ký là {signer}" if signer else "phần ký tên"
+    return ExtractiveAnswer(found=True, answer=f"Theo {document_phrase(meta)}, {who}: \"{quote}\" [1].", cited=[item])
+
+
 def answer_extractively(
-    intent: QueryIntent, ranked: Sequence[RankedChunk], weights: TermWeights, cache: SegmentCache | None = None
+    intent: QueryIntent,
+    ranked: Sequence[RankedChunk],
+    weights: TermWeights,
+    cache: SegmentCache | None = None,
+    document_chunks: DocumentChunks | None = None,
 ) -> ExtractiveAnswer:
+    if document_chunks is not None and AUTHOR_QUESTION_RE.search(intent.folded):
+        authored = answer_author(intent, ranked, document_chunks)
+        if authored is not None:
+            return authored
     pool = candidates(intent, ranked, weights, cache or SegmentCache())
     subject = _question_subject(intent)
-    if not pool or _support(pool[0]) < MIN_COVERAGE:
+    if not pool or not _answers(pool[0]):
         return refusal(
             intent,
             ranked,
@@ -342,7 +391,7 @@ def _values_across_documents(pool: Sequence[Candidate], best: Candidate) -> list
     for cand in pool[1:]:
         if len(chosen) >= MAX_VALUES:
             break
-        if _support(cand) < max(MIN_COVERAGE, _support(best) - MULTI_VALUE_MARGIN):
+        if not _answers(cand) or _support(cand) < _support(best) - MULTI_VALUE_MARGIN:
             continue
         if best.has_figure and not cand.has_figure:
             continue
@@ -360,6 +409,11 @@ def _values_across_documents(pool: Sequence[Candidate], best: Candidate) -> list
 def _support(candidate: Candidate) -> float:
     """How well a passage covers the question's indicator, as the refusal threshold sees it."""
     return 0.5 * candidate.coverage + 0.5 * candidate.subject
+
+
+def _answers(candidate: Candidate) -> bool:
+    """Enough of the question's words in the passage, and in what its figure is about."""
+    return candidate.coverage >= MIN_COVERAGE and candidate.subject >= MIN_SUBJECT_COVERAGE
 
 
 def _source(candidate: Candidate) -> str:

@@ -88,6 +88,8 @@ class FeedbackStore:
         line = entry.model_dump_json() + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not _ends_with_newline(self.path):
+                line = "\n" + line  # after a torn last line, start a fresh one instead of gluing onto it
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
         return entry
@@ -141,6 +143,14 @@ def _question_key(entry: FeedbackEntry) -> str:
 
 def _answer_key(entry: FeedbackEntry) -> str:
     return _question_key(entry) + hashlib.sha256(entry.answer.encode("utf-8")).hexdigest()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    if not path.exists() or path.stat().st_size == 0:
+        return True
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
 
 
 def _parse_line(line: str) -> FeedbackEntry | None:

@@ -29,7 +29,7 @@ _STOP_WORDS = frozenset(
     """
     la gi nao the sao vay con thi a ha nhi oi cho hoi xin biet muon minh toi tinh cua cac nhung mot
     duoc dat va voi trong tren theo ve nam thang dau cuoi den co khong khoang bang may nhu dang da
-    se can bi tai o ra vao hay hoac ubnd hdnd tin muc
+    se can bi tai o ra vao hay hoac ubnd hdnd tin muc khi phai de hien toan nay do kia ay
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Abbreviations officials type, expanded to the documents' words (folded).
@@ -69,7 +69,7 @@ _DOC_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bhdnd\b|hoi dong nhan dan"), "HĐND"),
     (re.compile(r"ke hoach 5 nam|ke hoach nam nam"), "kế hoạch 5 năm"),
     (re.compile(r"bi thu|bai viet"), "bài viết"),
-    (re.compile(r"ttxvn|ban tin|bai bao|hoi nghi tinh uy|tin tuc"), "tin"),
+    (re.compile(r"\bttxvn\b|\bban tin\b|\bbai bao\b|\bhoi nghi tinh uy\b|\btin tuc\b"), "tin"),
 )
 
 
@@ -122,7 +122,12 @@ def _periods(folded: str, five_year_period: str) -> tuple[tuple[str, ...], str]:
 
 
 def _terms(folded_rest: str) -> tuple[str, ...]:
-    words = [w for w in _WORD_RE.findall(_STOP_PHRASES.sub(" ", folded_rest)) if w not in _STOP_WORDS]
+    # Numbers other than periods ("tháng 9") are kept in QueryIntent.numbers, not as indicator words.
+    words = [
+        w
+        for w in _WORD_RE.findall(_STOP_PHRASES.sub(" ", folded_rest))
+        if w not in _STOP_WORDS and not w[0].isdigit()
+    ]
     return tuple(words)
 
 

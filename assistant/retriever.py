@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -49,10 +49,14 @@ class RankedChunk:
     score: float
     dense_rank: int | None
     lexical_rank: int | None
+    doc_meta: dict[str, Any] = field(default_factory=dict)  # the document's registry entry (signer, issuer …)
 
     @property
     def meta(self) -> dict[str, Any]:
-        return dict(getattr(self.chunk, "metadata", None) or {})
+        merged = dict(self.doc_meta)
+        merged.update({k: v for k, v in (getattr(self.chunk, "metadata", None) or {}).items() if v is not None})
+        merged.setdefault("source", getattr(self.chunk, "source", None))
+        return merged
 
 
 def _hit_chunk(hit: Any) -> Any:
@@ -67,7 +71,11 @@ def period_relation(question_period: str, doc_period: str | None, text_folded: s
     """'exact' (the document is about that period), 'mentioned' (the passage names it), or 'other'."""
     if doc_period and fold(doc_period).replace(" ", "") == fold(question_period).replace(" ", ""):
         return "exact"
-    if fold(question_period) in text_folded:
+    if re.fullmatch(r"\d{4}", question_period):
+        # The year itself, not the end of a range ("giai đoạn 2022 - 2025" is no 2025 figure).
+        if re.search(rf"(?<![\d\-–/] )(?<![\d\-–/]){question_period}(?!\s*[-–]\s*\d)", text_folded):
+            return "mentioned"
+    elif fold(question_period) in text_folded:
         return "mentioned"
     years = re.findall(r"\d{4}", question_period)
     if len(years) == 2 and f"{years[0]} - {years[1]}" in text_folded:
@@ -119,6 +127,13 @@ def rrf_fuse(dense: Sequence[Any], lexical: Sequence[Any], rrf_k: int = RRF_K) -
     return fused
 
 
+def with_document_meta(ranked: Sequence[RankedChunk], documents: dict[str, dict[str, Any]]) -> list[RankedChunk]:
+    return [
+        RankedChunk(r.chunk, r.score, r.dense_rank, r.lexical_rank, documents.get(str(getattr(r.chunk, "source", "")), {}))
+        for r in ranked
+    ]
+
+
 def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent) -> list[RankedChunk]:
     out = []
     for item in ranked:
@@ -135,7 +150,7 @@ def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent) -> list[Ran
                 factor *= PENALTY_PERIOD_OTHER
         if intent.doc_hints and any(doc_hint_matches(h, meta) for h in intent.doc_hints):
             factor *= BOOST_DOC_HINT
-        out.append(RankedChunk(item.chunk, item.score * factor, item.dense_rank, item.lexical_rank))
+        out.append(RankedChunk(item.chunk, item.score * factor, item.dense_rank, item.lexical_rank, item.doc_meta))
     out.sort(key=lambda r: r.score, reverse=True)
     return out
 
@@ -174,12 +189,14 @@ class HybridRetriever(BaseRetriever):
     k: int = 8
     candidates: int = CANDIDATES_PER_RETRIEVER
     five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD
+    # source → the document's metadata (issuer, signer … that chunks do not carry)
+    document_meta: dict[str, dict[str, Any]] = {}
 
     def retrieve(self, intent: QueryIntent, k: int | None = None) -> list[RankedChunk]:
         vector = self.embeddings.embed_query(intent.normalized)
         dense = self.index.dense_search(vector, self.candidates)
         lexical = self.index.lexical_search(lexical_query_tokens(intent), self.candidates)
-        ranked = apply_boosts(rrf_fuse(dense, lexical), intent)
+        ranked = apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent)
         return ranked[: k or self.k]
 
     def _get_relevant_documents(

@@ -44,6 +44,8 @@ def _date_display(value: object) -> str | None:
     parts = text.split("-")
     if len(parts) == 3 and all(parts):
         return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if len(parts) == 2 and all(parts):
+        return f"{parts[1]}/{parts[0]}"
     return text or None
 
 
@@ -139,6 +141,7 @@ class Assistant:
             embeddings=self.embeddings,
             k=self.top_k,
             five_year_period=self.five_year_period,
+            document_meta={doc.source: dict(doc.meta) for doc in documents},
         )
         self.weights = TermWeights.from_texts(str(getattr(c, "text", "")) for c in self.index.all_chunks())
         self.segments = SegmentCache()
@@ -156,6 +159,12 @@ class Assistant:
             llm = LLMAnswerer.from_settings(settings)
         return cls(index, embeddings, llm=llm, top_k=max(settings.top_k, RETRIEVE_K), settings=settings)
 
+    def _document_chunks(self, source: str) -> list[Any]:
+        doc = self.index.get_document(source)
+        if doc is None:
+            return []
+        return [self.index.chunk(cid) for cid in doc.chunk_ids]
+
     def understand(self, question: str, history: list[Turn] | None = None) -> QueryIntent:
         previous = [t.content for t in (history or []) if t.role == "user"]
         return understand(question, previous, five_year_period=self.five_year_period)
@@ -164,7 +173,7 @@ class Assistant:
         question = validate_question(question)
         intent = self.understand(question, history)
         ranked = self.retriever.retrieve(intent)
-        extractive = answer_extractively(intent, ranked, self.weights, self.segments)
+        extractive = answer_extractively(intent, ranked, self.weights, self.segments, self._document_chunks)
         result = extractive
         if self.llm is not None and extractive.found:
             result = self.llm.answer(intent, ranked, fallback=extractive)

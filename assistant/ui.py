@@ -51,6 +51,8 @@ CSS = """
 .citation blockquote { margin: .3em 0 .3em .8em; padding-left: .6em; border-left: 3px solid var(--color-accent);
   white-space: pre-wrap; overflow-wrap: anywhere; }
 .interpreted { font-size: .85em; opacity: .75; margin-top: .4em; }
+/* The table's default monospace font lacks precomposed Vietnamese glyphs and misplaces the marks. */
+#documents, #documents * { font-family: var(--font) !important; }
 """
 
 
@@ -197,6 +199,10 @@ class ChatUI:
         except Exception as error:
             log.exception("ingest of upload %s failed", upload.name)
             summary = {"files": [{"source": upload.name, "status": "failed", "reason": str(error)}]}
+        for outcome in summary.get("files", []):
+            # The staging path means nothing to the person who uploaded the file; its name does.
+            if outcome.get("reason"):
+                outcome["reason"] = str(outcome["reason"]).replace(str(target), upload.name)
         failed = any(o.get("status") == "failed" for o in summary.get("files", []))
         if failed:
             target.unlink(missing_ok=True)
@@ -256,8 +262,10 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
             table = gr.Dataframe(headers=DOCUMENT_HEADERS, interactive=False, wrap=True, elem_id="documents")
             refresh = gr.Button("Làm mới danh sách", size="sm")
             gr.Markdown("### Nạp thêm văn bản\nChọn tệp PDF, DOCX hoặc TXT. Tệp lỗi sẽ được báo rõ và không làm hỏng kho đã có.")
-            uploads = gr.File(label="Tệp văn bản", file_count="multiple", file_types=list(UPLOAD_TYPES))
-            ingest = gr.Button("Nạp vào kho", variant="primary")
+            uploads = gr.File(
+                label="Tệp văn bản", file_count="multiple", file_types=list(UPLOAD_TYPES), elem_id="uploads"
+            )
+            ingest = gr.Button("Nạp vào kho", variant="primary", elem_id="ingest")
             ingest_result = gr.Markdown(elem_id="ingest-result")
 
         ask_inputs = [question, chatbot, records]

@@ -25,6 +25,7 @@ HIGHER_IS_BETTER = (
     "citation_accuracy",
     "refusal_accuracy",
     "refusal_recall",
+    "refusal_balanced_accuracy",
     "hit_at_1",
     "hit_at_5",
     "mrr",

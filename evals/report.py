@@ -19,6 +19,7 @@ METRIC_ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("refusal_accuracy", "Refusal accuracy", "rate", "≥ 90%"),
     ("refusal_recall", "Refusal recall (unanswerable refused)", "rate", ""),
     ("false_refusal_rate", "False refusals (answerable refused)", "rate", ""),
+    ("refusal_balanced_accuracy", "Refusal balanced accuracy", "rate", ""),
     ("invented_figure_answers", "Answers with invented figures", "count", "0"),
     ("hit_at_1", "Retrieval hit@1", "rate", ""),
     ("hit_at_5", "Retrieval hit@5", "rate", ""),

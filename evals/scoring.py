@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from assistant.models import Answer, Citation, RetrievedPassage
-from ingest.text import canonical_tones, find_numbers, nfc
+from ingest.text import NumberMention, canonical_tones, find_numbers, nfc
 
 Kind = Literal["figure", "disambiguation", "multi", "fact", "no_diacritics", "tone_variant", "unanswerable", "followup"]
 KINDS: tuple[str, ...] = (
@@ -37,6 +37,8 @@ _MEANINGFUL_SYMBOLS = "%/+<>≤≥-"
 _DASHES = {"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-"}
 _WORD_OR_SYMBOL_RE = re.compile(r"[^\W_]+|[" + re.escape(_MEANINGFUL_SYMBOLS) + "]")
 _WHITESPACE_RE = re.compile(r"\s+")
+# A unit glued to a figure ("1.950ha", "30MW") hides the figure from find_numbers.
+_DIGIT_LETTER_RE = re.compile(r"(?<=\d)(?=[^\W\d_])")
 
 
 # --- eval items -----------------------------------------------------------------------------------
@@ -83,10 +85,19 @@ def strip_citation_markers(text: str) -> str:
     return _CITATION_MARKER_RE.sub(" ", text)
 
 
+def separate_units(text: str) -> str:
+    """'1.950ha' → '1.950 ha', so the figure is read as a number whether or not the unit is glued."""
+    return _DIGIT_LETTER_RE.sub(" ", text)
+
+
+def figures(text: str) -> list[NumberMention]:
+    return find_numbers(separate_units(text))
+
+
 def match_tokens(text: str) -> list[str]:
     """Comparable tokens: numbers by value ("#1850" for "1.850" and "1850"), words with canonical tones
     and lower case, and the symbols that change a figure's meaning. Other punctuation is dropped."""
-    text = canonical_tones(text)
+    text = separate_units(canonical_tones(text))
     for dash, plain in _DASHES.items():
         text = text.replace(dash, plain)
     tokens: list[str] = []
@@ -143,7 +154,7 @@ def _citation_numbers(citation: Citation) -> set[Decimal]:
     # The document's own metadata (its number, date, period, page) may be named in the answer.
     texts = [citation.quote, citation.title, citation.number or "", citation.date or "", citation.period or ""]
     texts.append(citation.location)
-    return {m.value for text in texts for m in find_numbers(text)}
+    return {m.value for text in texts for m in figures(text)}
 
 
 def invented_figures(answer_text: str, citations: Iterable[Citation], asked: Iterable[str]) -> list[str]:
@@ -153,9 +164,9 @@ def invented_figures(answer_text: str, citations: Iterable[Citation], asked: Ite
     for citation in citations:
         allowed |= _citation_numbers(citation)
     for text in asked:
-        allowed |= {m.value for m in find_numbers(text)}
+        allowed |= {m.value for m in figures(text)}
     invented: list[str] = []
-    for mention in find_numbers(strip_citation_markers(answer_text)):
+    for mention in figures(strip_citation_markers(answer_text)):
         if mention.value not in allowed and mention.raw not in invented:
             invented.append(mention.raw)
     return invented
@@ -283,6 +294,9 @@ class Metrics:
     refusal_accuracy: float | None  # over all items
     refusal_recall: float | None  # unanswerable items refused
     false_refusal_rate: float | None  # answerable items refused
+    # Mean of refusal recall and answer rate: refusal accuracy over all items rewards never refusing
+    # (a chain that always answers scores the answerable share), this does not.
+    refusal_balanced_accuracy: float | None
     invented_figure_answers: int
     hit_at_1: float | None  # over answerable items
     hit_at_5: float | None
@@ -298,6 +312,13 @@ def aggregate(scores: Sequence[ItemScore]) -> Metrics:
     unanswerable = [s for s in scores if not s.answerable]
     ranks = [s.hit_rank for s in answerable]
     latencies = [s.latency_ms for s in scores if s.latency_ms is not None]
+    refusal_recall = _rate([not s.found for s in unanswerable])
+    false_refusal_rate = _rate([not s.found for s in answerable])
+    balanced = (
+        (refusal_recall + 1.0 - false_refusal_rate) / 2
+        if refusal_recall is not None and false_refusal_rate is not None
+        else None
+    )
     return Metrics(
         n_items=len(scores),
         n_answerable=len(answerable),
@@ -305,8 +326,9 @@ def aggregate(scores: Sequence[ItemScore]) -> Metrics:
         answer_accuracy=_rate([s.correct for s in answerable]),
         citation_accuracy=_rate([bool(s.citation_ok) for s in answerable]),
         refusal_accuracy=_rate([s.refusal_ok for s in scores]),
-        refusal_recall=_rate([not s.found for s in unanswerable]),
-        false_refusal_rate=_rate([not s.found for s in answerable]),
+        refusal_recall=refusal_recall,
+        false_refusal_rate=false_refusal_rate,
+        refusal_balanced_accuracy=balanced,
         invented_figure_answers=sum(1 for s in scores if s.invented),
         hit_at_1=_rate([r == 1 for r in ranks]),
         hit_at_5=_rate([r is not None and r <= 5 for r in ranks]),

@@ -197,8 +197,10 @@ def ingest_paths(
     summary = IngestSummary()
     discovery = discover_files(list(paths))
     for skipped in discovery.skipped:
+        # The reason names the file, as failure reasons do: the summary prints reasons alone.
+        reason = f"{skipped.path}: {skipped.reason}"
         summary.outcomes.append(
-            FileOutcome(source=Path(skipped.path).name, path=str(skipped.path), status="skipped", reason=skipped.reason)
+            FileOutcome(source=Path(skipped.path).name, path=str(skipped.path), status="skipped", reason=reason)
         )
     manifest: dict[str, dict[str, object]] = {}
     try:

@@ -82,6 +82,9 @@ def item(**overrides: object) -> EvalItem:
         ("ông Phan Văn Mãi ký", "Phan Văn Mãi", True),
         ("huyện Châu Thành, Thạnh Phú", "Châu Thành, Thạnh Phú", True),
         ("Thạnh Phú, Châu Thành", "Châu Thành, Thạnh Phú", False),  # order matters
+        ("trên 1.950 ha nuôi tôm", "1.950ha", True),  # a glued unit is still the figure and its unit
+        ("trên 1.950ha nuôi tôm", "1.950 ha", True),
+        ("trên 1.950ha nuôi tôm", "950ha", False),
     ],
 )
 def test_contains_expected(answer_text: str, expected: str, says_it: bool) -> None:
@@ -133,6 +136,12 @@ def test_figures_from_the_question_and_document_metadata_are_allowed() -> None:
     cited = citation(date="06/12/2024", period="năm 2025", title="Nghị quyết số 12/2024/NQ-HĐND")
     text = "Theo Nghị quyết số 12/2024/NQ-HĐND (thông qua ngày 06/12/2024), năm 2025 đạt 1.850 triệu USD [1]."
     assert invented_figures(text, [cited], ["Xuất khẩu năm 2025?"]) == []
+
+
+def test_figure_glued_to_its_unit_is_checked() -> None:
+    cited = [citation(quote="trên 1.950ha nuôi tôm công nghệ cao")]
+    assert invented_figures("trên 1.950 ha [1]", cited, []) == []
+    assert invented_figures("trên 2.000ha [1]", cited, []) == ["2.000"]
 
 
 def test_citation_markers_are_not_figures() -> None:
@@ -228,6 +237,7 @@ def test_aggregate_rates_and_split() -> None:
     assert m.citation_accuracy == pytest.approx(2 / 4)
     assert m.refusal_accuracy == pytest.approx(3 / 5)  # a, b answered; unanswerable refused
     assert m.refusal_recall == 1.0
+    assert m.refusal_balanced_accuracy == pytest.approx((1.0 + 2 / 4) / 2)
     assert m.false_refusal_rate == pytest.approx(2 / 4)  # c refused, e errored
     assert m.invented_figure_answers == 1
     assert m.hit_at_1 == pytest.approx(1 / 4) and m.hit_at_5 == pytest.approx(2 / 4)

@@ -1,0 +1,79 @@
+"""Assistant.answer() end to end over the real indexed corpus (real Chroma, real e5 embeddings)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from assistant.models import Turn
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+pytestmark = pytest.mark.slow
+
+
+def test_answer_quotes_the_figure_with_period_document_and_citation(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu?")
+    assert result.found
+    assert "1.850 triệu USD" in result.answer and "[1]" in result.answer
+    cite = result.citations[0]
+    assert cite.n == 1 and cite.source == "004_0fe5ee8038d62b66.txt"
+    assert "1.850 triệu USD" in cite.quote
+    assert cite.date == "06/12/2024"
+    assert "c)" in cite.location
+    assert result.retrieved and result.retrieved[0].rank == 1
+    assert "retrieved" not in result.model_dump(mode="json")
+
+
+def test_multi_part_question_gets_every_part(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Cơ cấu kinh tế năm 2025: khu vực I, II, III và thuế sản phẩm chiếm bao nhiêu?")
+    for share in ("33,10%", "21,64%", "41,97%", "3,30%"):
+        assert share in result.answer
+
+
+def test_indicator_with_several_periods_lists_each(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Tỷ lệ người dân tham gia bảo hiểm y tế là bao nhiêu?")
+    assert "96,51%" in result.answer and "96,74%" in result.answer
+    assert len({c.source for c in result.citations}) >= 2
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Chỉ tiêu kim ngạch xuất khẩu năm 2026 là bao nhiêu?",
+        "Dân số tỉnh Bến Tre hiện nay là bao nhiêu người?",
+        "GRDP năm 2024 của tỉnh thực tế tăng bao nhiêu?",
+    ],
+)
+def test_questions_the_documents_do_not_answer_are_refused(corpus_assistant: Assistant, question: str) -> None:
+    result = corpus_assistant.answer(question)
+    assert not result.found
+    assert "không có" in result.answer
+    assert "1.850" not in result.answer
+
+
+def test_followup_is_rewritten_from_the_history(corpus_assistant: Assistant) -> None:
+    history = [Turn(role="user", content="Mục tiêu kim ngạch xuất khẩu giai đoạn 2021-2025 là bao nhiêu?")]
+    result = corpus_assistant.answer("Còn năm 2025 thì sao?", history)
+    assert result.question_interpreted == "Mục tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu?"
+    assert "1.850 triệu USD" in result.answer
+
+
+def test_who_signed_is_answered_from_the_signature(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Ai ký Nghị quyết về nhiệm vụ phát triển kinh tế - xã hội 5 năm 2021-2025?")
+    assert result.found and "Phan Văn Mãi" in result.answer
+    assert result.citations[0].source == "002_dafdf37ecc6638ab.txt"
+
+
+@pytest.mark.parametrize("question", ["", "   \n", "x" * 1001])
+def test_bad_questions_are_rejected_with_a_clear_message(corpus_assistant: Assistant, question: str) -> None:
+    with pytest.raises(ValueError, match="question"):
+        corpus_assistant.answer(question)
+
+
+def test_documents_lists_every_indexed_document_with_chunk_counts(corpus_assistant: Assistant) -> None:
+    docs = corpus_assistant.documents()
+    assert len(docs) == 5
+    assert all(d.chunks > 0 and d.title for d in docs)
