@@ -24,7 +24,10 @@ from ingest.text import find_numbers, fold
 MIN_COVERAGE = 0.5
 # The same, for the clause holding the figure (its lead words and the clause, the percentage's
 # base left out): "96,51% dân số" answers health insurance, not the province's population.
-MIN_SUBJECT_COVERAGE = 0.4
+MIN_SUBJECT_COVERAGE = 0.46
+# What a figure is about must hold the question's phrases, not just its words: "bệnh viện" is not
+# "khỏi bệnh, xuất viện", "dân số" is not "người dân".
+SUBJECT_BIGRAM_WEIGHT = 0.55
 # Other documents' values are listed too (question names no period) when they cover the indicator
 # almost as well as the best passage.
 MULTI_VALUE_MARGIN = 0.12
@@ -32,6 +35,12 @@ MAX_VALUES = 4
 # Added to a passage's score by how its document's period relates to the question's: the
 # document about that period wins; a passage that names the year is second; another period loses.
 PERIOD_SCORE = {"exact": 0.3, "mentioned": 0.1, "other": -0.3, "none": 0.0}
+# Ranking bonus for passages whose lead is mostly what was asked, and how much of the lead is read.
+LEAD_PRECISION_WEIGHT = 0.3
+LEAD_MAX_TOKENS = 20
+# A second passage of the same document and period is quoted too when it answers almost as well:
+# officials then see both rather than lose the right one to a near tie.
+RUNNER_UP_MARGIN = 0.08
 # Passages read per question: beyond the top retrieved chunks the right one is practically never found.
 CANDIDATE_CHUNKS = 12
 # A list item ("a) …") shorter than this is quoted whole; longer chunks are split into sentences.
@@ -44,6 +53,8 @@ _LIST_MARKER_RE = re.compile(r"^\s*(?:[a-zđ]|\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4})[
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+(?=[\"“(]?[A-ZÀ-ỸĐ])")
 _TOKEN_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 _YEAR_RE = re.compile(r"^(?:19|20)\d{2}$")
+# "6 tháng đầu năm", "9 tháng": a number naming a period, not a figure.
+_PERIOD_NUMBER_RE = re.compile(r"\s*tháng\b", re.IGNORECASE)
 _SIGNATURE_RE = re.compile(r"CHỦ TỊCH|BÍ THƯ|Bí thư|TM\.|KT\.")
 DocumentChunks = Callable[[str], Sequence[Any]]
 _PERCENT_BASE_RE = re.compile(r"(\d[\d.,]*\s*%)[^;,]*")
@@ -83,7 +94,7 @@ class SegmentInfo:
 
 def _head(text: str) -> str:
     for mention in find_numbers(text):
-        if not _YEAR_RE.match(mention.raw):
+        if not _YEAR_RE.match(mention.raw) and not _PERIOD_NUMBER_RE.match(text, mention.end):
             return text[: mention.start]
     return text
 
@@ -116,6 +127,7 @@ class Candidate:
     text: str  # the document's words, whitespace collapsed, list marker and trailing ';' kept off
     item: RankedChunk
     rank: int  # retrieval rank of its chunk (0 = best)
+    names_ok: bool  # every proper name of the question is in the passage or its document's title
     coverage: float  # of the question's words by the whole passage
     subject: float  # of the question's words by what the passage's figures are about
     period: str  # "exact" | "mentioned" | "other" | "none" (question names no period)
@@ -156,7 +168,9 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(fold(text))
 
 
-def coverage(terms: Sequence[str], segment_tokens: Sequence[str], weights: TermWeights) -> float:
+def coverage(
+    terms: Sequence[str], segment_tokens: Sequence[str], weights: TermWeights, bigram_weight: float = BIGRAM_WEIGHT
+) -> float:
     """Share of the question's indicator words (idf-weighted) and phrases the passage holds."""
     unique = list(dict.fromkeys(t for t in terms if not _YEAR_RE.match(t)))
     if not unique:
@@ -169,13 +183,13 @@ def coverage(terms: Sequence[str], segment_tokens: Sequence[str], weights: TermW
         return uni
     seg_pairs = set(zip(segment_tokens, segment_tokens[1:], strict=False))
     bi = sum(1 for p in pairs if p in seg_pairs) / len(pairs)
-    return (1 - BIGRAM_WEIGHT) * uni + BIGRAM_WEIGHT * bi
+    return (1 - bigram_weight) * uni + bigram_weight * bi
 
 
 def has_figure(segment: str) -> bool:
     """A number that is not just a year, a list ordinal or a date part."""
     for mention in find_numbers(segment):
-        if _YEAR_RE.match(mention.raw):
+        if _YEAR_RE.match(mention.raw) or _PERIOD_NUMBER_RE.match(segment, mention.end):
             continue
         return True
     return False
@@ -237,12 +251,17 @@ def candidates(
             if not intent.wants_figure:
                 subject = coverage(intent.terms, seg.tokens, weights)
             elif seg.subject_tokens and cov:
-                subject = max(coverage(intent.terms, toks, weights) for toks in seg.subject_tokens)
+                subject = max(
+                    coverage(intent.terms, toks, weights, SUBJECT_BIGRAM_WEIGHT) for toks in seg.subject_tokens
+                )
             else:
                 subject = 0.0
             period = _period_of(intent, item, seg.text)
             score = _score(cov, subject, period, seg.has_figure, intent.wants_figure, rank, hint)
-            found.append(Candidate(seg.text, item, rank, cov, subject, period, seg.has_figure, score))
+            score += LEAD_PRECISION_WEIGHT * _lead_precision(intent.terms, seg.text, weights)
+            words = " ".join(seg.tokens + context)
+            names_ok = all(re.search(rf"\b{re.escape(n)}\b", words) for n in intent.names)
+            found.append(Candidate(seg.text, item, rank, names_ok, cov, subject, period, seg.has_figure, score))
     found.sort(key=lambda c: c.score, reverse=True)
     return found
 
@@ -373,14 +392,36 @@ def answer_extractively(
             ranked,
             f"Các văn bản trong kho dữ liệu không có số liệu cho {named} về nội dung này: “{subject}”.",
         )
-    if intent.periods or intent.doc_hints:
-        return ExtractiveAnswer(found=True, answer=_single_answer(best), cited=[best.item])
-    chosen = _values_across_documents(pool, best)
-    if len(chosen) == 1:
-        return ExtractiveAnswer(found=True, answer=_single_answer(best), cited=[best.item])
-    lines = ["Chỉ tiêu này có trong nhiều văn bản, cho các kỳ khác nhau:"]
-    lines += [f"- {_value_line(c, n)}" for n, c in enumerate(chosen, start=1)]
-    return ExtractiveAnswer(found=True, answer="\n".join(lines), cited=[c.item for c in chosen])
+    if not (intent.periods or intent.doc_hints):
+        chosen = _values_across_documents(pool, best)
+        if len(chosen) > 1:
+            lines = ["Chỉ tiêu này có trong nhiều văn bản, cho các kỳ khác nhau:"]
+            lines += [f"- {_value_line(c, n)}" for n, c in enumerate(chosen, start=1)]
+            return ExtractiveAnswer(found=True, answer="\n".join(lines), cited=[c.item for c in chosen])
+    return _with_runner_up(pool, best)
+
+
+def _with_runner_up(pool: Sequence[Candidate], best: Candidate) -> ExtractiveAnswer:
+    runner = next(
+        (
+            c
+            for c in pool[1:6]
+            if c.text != best.text
+            and _answers(c)
+            and c.has_figure == best.has_figure
+            and _source(c) == _source(best)
+            and c.score >= best.score - RUNNER_UP_MARGIN
+        ),
+        None,
+    )
+    answer = _single_answer(best)
+    cited = [best.item]
+    if runner is not None:
+        same_chunk = chunk_id_of(runner.item.chunk) == chunk_id_of(best.item.chunk)
+        if not same_chunk:
+            cited.append(runner.item)
+        answer += f" Cùng văn bản: \"{display_segment(runner.text)}\" [{1 if same_chunk else 2}]."
+    return ExtractiveAnswer(found=True, answer=answer, cited=cited)
 
 
 def _values_across_documents(pool: Sequence[Candidate], best: Candidate) -> list[Candidate]:
@@ -413,7 +454,25 @@ def _support(candidate: Candidate) -> float:
 
 def _answers(candidate: Candidate) -> bool:
     """Enough of the question's words in the passage, and in what its figure is about."""
-    return candidate.coverage >= MIN_COVERAGE and candidate.subject >= MIN_SUBJECT_COVERAGE
+    return (
+        candidate.names_ok
+        and candidate.coverage >= MIN_COVERAGE
+        and candidate.subject >= MIN_SUBJECT_COVERAGE
+    )
+
+
+def _lead_precision(terms: Sequence[str], segment: str, weights: TermWeights) -> float:
+    """Share of the passage's lead (its words before the first figure) that the question asks about.
+
+    "Đóng góp của năng suất nhân tố tổng hợp (TFP) vào tăng trưởng GRDP" mentions GRDP growth but is
+    about TFP; "Tốc độ tăng trưởng kinh tế (GRDP)" is about growth itself.
+    """
+    lead = _tokens(_head(_LIST_MARKER_RE.sub("", segment, count=1)))[:LEAD_MAX_TOKENS]
+    if not lead:
+        return 0.0
+    asked = set(terms)
+    total = sum(weights.weight(t) for t in lead)
+    return sum(weights.weight(t) for t in lead if t in asked) / total if total else 0.0
 
 
 def _source(candidate: Candidate) -> str:

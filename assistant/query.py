@@ -54,7 +54,7 @@ _H1_BARE_RE = re.compile(r"6 thang dau nam\b|nua dau nam")
 _YEAR_RE = re.compile(r"(?:nam|den|cuoi nam|trong nam)?\s*\b((?:19|20)\d{2})\b")
 _FIVE_YEAR_RE = re.compile(r"\b(?:5|nam) nam\b|nhiem ky|ca giai doan|giai doan nay")
 _NUMBER_QUESTION_RE = re.compile(
-    r"bao nhieu|\bmay\b|ty le|toc do|phan tram|%|con so|ngay nao|khi nao|so may|thu may|lan thu"
+    r"bao nhieu|\bmay\b|ty le|toc do|phan tram|%|con so|ngay nao|khi nao|so may|thu may|lan thu|muc tieu|chi tieu"
 )
 # "Who signed / who wrote": answered from the document's signature block.
 AUTHOR_QUESTION_RE = re.compile(r"\bai ky\b|nguoi ky|do ai|la cua ai|cua ai\b|tac gia|ai viet|ky boi")
@@ -87,6 +87,7 @@ class QueryIntent:
     wants_figure: bool = False
     is_followup: bool = False
     numbers: tuple[str, ...] = field(default=())  # numbers named in the question other than years
+    names: tuple[str, ...] = ()  # folded proper names ("tien giang"): a passage must name them too
 
     @property
     def years(self) -> tuple[str, ...]:
@@ -226,6 +227,33 @@ def _inherit_context(question: str, previous: str, five_year_period: str) -> tup
     return interpreted, hints
 
 
+# Capitalised words that are not place or person names.
+_NOT_NAMES = frozenset({"nghi quyet", "bao cao", "ke hoach", "tinh uy", "uy ban nhan dan", "hoi dong nhan dan"})
+
+
+def proper_names(question: str) -> tuple[str, ...]:
+    """Place and person names in the question ("Tiền Giang"), folded; not acronyms, not the first word."""
+    found: list[str] = []
+    run: list[str] = []
+    words = list(re.finditer(r"\w+|[.?!:;,()]", question.strip()))
+    for i, match in enumerate(words):
+        word = match.group(0)
+        after_stop = i == 0 or words[i - 1].group(0) in ".?!:"
+        is_name_word = word[0].isupper() and not word.isupper() and word.isalpha() and not after_stop
+        if is_name_word:
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            # Vietnamese names capitalise every syllable (Tiền Giang, Lê Đức Thọ); institutions only
+            # the first (Tỉnh ủy, Chính phủ), so a run of two or more is a name.
+            found.append(fold(" ".join(run)))
+        run = []
+    if len(run) >= 2:
+        found.append(fold(" ".join(run)))
+    names = [n for n in found if n not in _NOT_NAMES and not n.startswith("ben tre") and len(n) >= 3]
+    return tuple(dict.fromkeys(names))
+
+
 def understand(
     question: str,
     history: Sequence[str] = (),
@@ -258,4 +286,5 @@ def understand(
         wants_figure=bool(_NUMBER_QUESTION_RE.search(folded)),
         is_followup=is_followup,
         numbers=_non_year_numbers(rest),
+        names=proper_names(interpreted),
     )

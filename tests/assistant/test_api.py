@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -34,7 +34,7 @@ class FailsOnOneQuestion:
     def documents(self) -> list[object]:
         return list(self._assistant.documents())
 
-    def ingest(self, paths: list[Path]) -> object:
+    def ingest(self, paths: Sequence[Path]) -> object:
         return self._assistant.ingest(paths)
 
 
