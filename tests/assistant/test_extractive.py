@@ -60,7 +60,7 @@ def test_uncovered_year_is_refused_not_answered_with_a_neighbouring_year() -> No
 
 
 def test_indicator_no_passage_covers_is_refused() -> None:
-    result = answer_extractively(understand("Dân số của tỉnh là bao nhiêu người?"), _ranked("002#2", "004#2"), WEIGHTS)
+    result = answer_extractively(understand("Sản lượng lúa năm 2025 là bao nhiêu tấn?"), _ranked("004#2", "004#3"), WEIGHTS)
     assert not result.found
 
 

@@ -43,7 +43,7 @@ def test_indicator_with_several_periods_lists_each(corpus_assistant: Assistant) 
     "question",
     [
         "Chỉ tiêu kim ngạch xuất khẩu năm 2026 là bao nhiêu?",
-        "Dân số tỉnh Bến Tre hiện nay là bao nhiêu người?",
+        "Chỉ tiêu tăng trưởng GRDP năm 2025 của tỉnh Tiền Giang là bao nhiêu?",
         "GRDP năm 2024 của tỉnh thực tế tăng bao nhiêu?",
     ],
 )
