@@ -12,10 +12,11 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from assistant.query import AUTHOR_QUESTION_RE, H1_PREFIX, QueryIntent
-from assistant.retriever import RankedChunk, chunk_id_of, doc_hint_matches, period_relation
+from assistant.retriever import RankedChunk, chunk_id_of, doc_hint_matches, folded_text, period_relation
 from ingest.text import find_numbers, fold
 
 # A passage answers only when it holds most of the question's indicator words, weighted by how
@@ -164,8 +165,13 @@ def display_segment(segment: str) -> str:
     return text.rstrip(";,: ").strip()
 
 
+@lru_cache(maxsize=16384)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_TOKEN_RE.findall(fold(text)))
+
+
 def _tokens(text: str) -> list[str]:
-    return _TOKEN_RE.findall(fold(text))
+    return list(_cached_tokens(text))
 
 
 def coverage(
@@ -198,7 +204,7 @@ def has_figure(segment: str) -> bool:
 def _period_of(intent: QueryIntent, item: RankedChunk, segment: str) -> str:
     if not intent.periods:
         return "none"
-    relations = [period_relation(p, item.meta.get("period"), fold(segment)) for p in intent.periods]
+    relations = [period_relation(p, item.meta.get("period"), folded_text(segment)) for p in intent.periods]
     for rel in ("exact", "mentioned"):
         if rel in relations:
             return rel

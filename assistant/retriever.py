@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -57,6 +58,12 @@ class RankedChunk:
         merged.update({k: v for k, v in (getattr(self.chunk, "metadata", None) or {}).items() if v is not None})
         merged.setdefault("source", getattr(self.chunk, "source", None))
         return merged
+
+
+@lru_cache(maxsize=8192)
+def folded_text(text: str) -> str:
+    """fold() of a chunk's text, cached: chunk texts repeat across queries and folding is costly."""
+    return fold(text)
 
 
 def _hit_chunk(hit: Any) -> Any:
@@ -140,7 +147,7 @@ def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent) -> list[Ran
         meta = item.meta
         factor = 1.0
         if intent.periods:
-            text_folded = fold(str(getattr(item.chunk, "text", "")))
+            text_folded = folded_text(str(getattr(item.chunk, "text", "")))
             relations = [period_relation(p, meta.get("period"), text_folded) for p in intent.periods]
             if "exact" in relations:
                 factor *= BOOST_PERIOD_EXACT
