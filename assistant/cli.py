@@ -50,6 +50,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--update-baseline", action="store_true", help="accept these results as the new baseline")
     p.add_argument("--results", type=Path, help="folder for the reports (default: evals/results/<time>)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the textbook RAG peer (faster)")
     return parser
 
 
@@ -119,6 +120,7 @@ def _cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
         as_json=args.json,
         update_baseline=args.update_baseline,
         results_dir=args.results,
+        with_baseline=not args.no_baseline,
     )
 
 

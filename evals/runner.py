@@ -248,6 +248,7 @@ def run_eval_command(
     as_json: bool,
     update_baseline: bool,
     results_dir: Path | None,
+    with_baseline: bool = True,
 ) -> int:
     """`assistant eval`: 0 when the gate passes (or the results were accepted), 1 on a regression."""
     from assistant.service import Assistant
@@ -256,7 +257,7 @@ def run_eval_command(
     dataset_path = dataset or DEFAULT_DATASET
     items = load_dataset(dataset_path)
     assistant = Assistant.from_settings(settings)
-    peer = build_baseline_peer(settings)
+    peer = build_baseline_peer(settings) if with_baseline else None
     report = run_eval(
         assistant,
         items,
@@ -265,7 +266,7 @@ def run_eval_command(
         dataset_sha256=file_sha256(dataset_path),
         progress=None if as_json else _stderr_progress,
     )
-    if peer is None:
+    if peer is None and with_baseline:
         report.notices.append(f"no corpus files in {settings.corpus_dir}: the textbook baseline was not run")
     accepted_path = accepted_path_for(dataset_path)
     gate = gate_report(report, accepted_path)
