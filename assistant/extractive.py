@@ -49,6 +49,19 @@ WHOLE_ITEM_MAX_CHARS = 600
 # Weight of two-word phrases ("ho_ngheo") against single words in coverage: phrases tell
 # "tỷ lệ hộ nghèo" from "tỷ lệ" + "nghèo" scattered over a long sentence.
 BIGRAM_WEIGHT = 0.35
+# A long sentence holds many figures; the one that answers sits among the question's words.
+# Words read on each side of a figure (within its clause), and the weight of how well they cover
+# the question in the ranking.
+FOCUS_WINDOW = 8
+FOCUS_WEIGHT = 0.3
+# "bao nhiêu ha", "mấy nhóm giải pháp": a passage whose figure carries the unit asked is the answer
+# rather than a figure of the same topic counted in something else.
+UNIT_MATCH_BONUS = 0.25
+# "báo cáo số mấy", "nghị quyết số mấy": the passage citing a document number of that kind.
+REFERENCE_BONUS = 0.35
+# Further passages of the same document quoted for the parts of a question the best one leaves
+# unanswered ("kế hoạch số mấy, gồm mấy nhóm giải pháp").
+MAX_PART_QUOTES = 2
 
 _LIST_MARKER_RE = re.compile(r"^\s*(?:[a-zđ]|\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4})[).]\s+", re.IGNORECASE)
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+(?=[\"“(]?[A-ZÀ-ỸĐ])")
@@ -59,6 +72,57 @@ _PERIOD_NUMBER_RE = re.compile(r"\s*tháng\b", re.IGNORECASE)
 _SIGNATURE_RE = re.compile(r"CHỦ TỊCH|BÍ THƯ|Bí thư|TM\.|KT\.")
 DocumentChunks = Callable[[str], Sequence[Any]]
 _PERCENT_BASE_RE = re.compile(r"(\d[\d.,]*\s*%)[^;,]*")
+# "so với cùng kỳ": a comparison's base ends at the next comma, parenthesis or clause.
+_COMPARISON_RE = re.compile(r"\bso với\b[^,;)]*")
+# A figure as written: "74.000", "96,51", "1.657/1.840". Not glued to a word ("Covid-19", "C2").
+_FIGURE_RE = re.compile(r"(?<![\w.,/-])\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)*")
+# Not figures: a document number ("510/BC-UBND", "01-NQ/TU") or a date ("20-10-2020", "ngày 16/6").
+_NOT_FIGURE_AFTER_RE = re.compile(r"(?:[/-][A-ZĐ]|[/-]\d{1,2}[/-](?:19|20)\d{2}\b)")
+_DATE_BEFORE_RE = re.compile(r"\bngày\s*$", re.IGNORECASE)
+# Document numbers: "Báo cáo số 510/BC-UBND", "Nghị quyết số 01-NQ/TU", "21/2019/NQ-HĐND".
+_REFERENCE_RE = re.compile(r"\b\d+(?:/\d{4})?[/-]([A-ZĐ][A-Za-zĐđ]*)(?:[/-][A-ZĐ][A-Za-zĐđ]*)*")
+# Kinds of documents officials ask the number of, and the code their numbers carry (folded name).
+_REFERENCE_KINDS = {
+    "bao cao": "BC",
+    "ke hoach": "KH",
+    "nghi quyet": "NQ",
+    "to trinh": "TTr",
+    "chi thi": "CT",
+    "quyet dinh": "QĐ",
+    "thong bao": "TB",
+    "nghi dinh": "NĐ",
+    "cong van": "CV",
+}
+_REFERENCE_KIND_RE = re.compile(r"\b(" + "|".join(_REFERENCE_KINDS) + r")\b")
+# "… báo cáo số mấy", "kế hoạch số bao nhiêu": the kind named last before the question word.
+_NUMBER_ASKED_RE = re.compile(r"\bso (?:may|bao nhieu|hieu)\b")
+REFERENCE_LOOKBACK_CHARS = 40
+# Abbreviations documents use for counted things (uppercase in the text, so "DA" is never "đã").
+_DOCUMENT_ABBREVIATIONS = {
+    "DN": "doanh nghiệp",
+    "CT": "công trình",
+    "DA": "dự án",
+    "HTX": "hợp tác xã",
+    "KCN": "khu công nghiệp",
+    "CCN": "cụm công nghiệp",
+    "NTM": "nông thôn mới",
+    "BHYT": "bảo hiểm y tế",
+    "BHXH": "bảo hiểm xã hội",
+    "BHTN": "bảo hiểm thất nghiệp",
+    "NSNN": "ngân sách nhà nước",
+    "KH&CN": "khoa học và công nghệ",
+}
+_ABBREVIATION_RE = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in _DOCUMENT_ABBREVIATIONS) + r")(?![\w&])")
+# What a "bao nhiêu X" / "mấy X" question counts: X, folded. Not after "thứ"/"số" (an ordinal or a
+# document number), and X must be a noun, not the next word of the sentence.
+_ASKED_UNIT_RE = re.compile(r"(?<!\bthu )(?<!\bso )\b(?:bao nhieu|may)\s+([a-z%]+(?:\s+[a-z]+){0,2})")
+_NOT_UNIT_WORDS = frozenset(
+    """
+    vao cho so voi trong tren duoc la thi o tai de va nam thang ngay khi nua con vay nhi the ca dat tang
+    giam hien mot co khong nhu nao gi sao
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+_MONEY_WORDS = frozenset({"ty", "trieu", "nghin", "ngan", "dong", "usd", "tien"})
 
 
 @dataclass(frozen=True)
@@ -84,6 +148,28 @@ class TermWeights:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure as the document writes it, and the words right after it (its unit)."""
+
+    raw: str
+    start: int
+    end: int
+    unit: tuple[str, ...]  # folded, abbreviations spelt out; ("%",) for a percentage
+
+
+@dataclass(frozen=True)
+class AskedForm:
+    """What form the answer takes: the unit counted, the kind of document number asked."""
+
+    units: tuple[tuple[str, ...], ...] = ()  # ("doanh", "nghiep"), ("ha",), ("%",)
+    reference_kinds: tuple[str, ...] = ()  # "BC", "KH", "NQ" …
+
+    @property
+    def parts(self) -> int:
+        return len(self.units) + len(self.reference_kinds)
+
+
+@dataclass(frozen=True)
 class SegmentInfo:
     """A sentence or list item with what scoring needs, computed once per chunk."""
 
@@ -91,6 +177,48 @@ class SegmentInfo:
     tokens: tuple[str, ...]
     subject_tokens: tuple[tuple[str, ...], ...]  # per clause: the words before its first figure
     has_figure: bool
+    figures: tuple[Figure, ...] = ()
+    windows: tuple[tuple[str, ...], ...] = ()  # per figure: the words around it in its clause
+    references: tuple[str, ...] = ()  # kinds of the document numbers it cites ("BC", "NQ")
+
+
+def _spell_abbreviations(text: str) -> str:
+    """'65 DN' → '65 doanh nghiệp': the words questions use for what the document abbreviates."""
+    return _ABBREVIATION_RE.sub(lambda m: _DOCUMENT_ABBREVIATIONS[m.group(1)], text)
+
+
+def _unit_after(text: str, end: int) -> tuple[str, ...]:
+    rest = text[end : end + 60]
+    if rest.lstrip().startswith("%"):
+        return ("%",)
+    return tuple(_TOKEN_RE.findall(fold(_spell_abbreviations(rest))))[:3]
+
+
+def figures_in(text: str) -> list[Figure]:
+    """Figures of a passage: not years, dates, document numbers, "6 tháng", or digits of a name."""
+    found = []
+    for match in _FIGURE_RE.finditer(text):
+        raw = match.group(0)
+        if _YEAR_RE.match(raw) or _PERIOD_NUMBER_RE.match(text, match.end()):
+            continue
+        if _NOT_FIGURE_AFTER_RE.match(text, match.end()) or _DATE_BEFORE_RE.search(text[: match.start()]):
+            continue
+        found.append(Figure(raw, match.start(), match.end(), _unit_after(text, match.end())))
+    return found
+
+
+def _figure_windows(text: str, figures: Sequence[Figure]) -> tuple[tuple[str, ...], ...]:
+    """The words on each side of each figure, not crossing a ';' or a sentence end."""
+    out = []
+    for fig in figures:
+        left = re.split(r"[;.!?](?:\s|$)", text[: fig.start])[-1]
+        right = re.split(r"[;.!?](?:\s|$)", text[fig.end :])[0]
+        out.append(tuple(_tokens(left)[-FOCUS_WINDOW:] + _tokens(right)[:FOCUS_WINDOW]))
+    return tuple(out)
+
+
+def _references(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.group(1) for m in _REFERENCE_RE.finditer(text)))
 
 
 def _head(text: str) -> str:
@@ -112,13 +240,83 @@ def _subject_tokens(segment: str) -> tuple[tuple[str, ...], ...]:
         if not has_figure(clause):
             continue
         about = _PERCENT_BASE_RE.sub(r"\1", clause)
-        about = re.sub(r"\bso với\b.*", "", about)
+        about = _COMPARISON_RE.sub("", about)
         out.append(tuple(_tokens(lead + " " + about)))
     return tuple(out)
 
 
 def segment_info(text: str) -> SegmentInfo:
-    return SegmentInfo(text, tuple(_tokens(text)), _subject_tokens(text), has_figure(text))
+    spelt = _spell_abbreviations(text)
+    figures = figures_in(spelt)
+    return SegmentInfo(
+        text,
+        tuple(_tokens(spelt)),
+        _subject_tokens(spelt),
+        bool(figures),
+        tuple(figures),
+        _figure_windows(spelt, figures),
+        _references(text),
+    )
+
+
+def asked_form(folded_question: str) -> AskedForm:
+    """The unit(s) a question counts in and the document numbers it asks for, from its folded text."""
+    units: list[tuple[str, ...]] = []
+    for match in _ASKED_UNIT_RE.finditer(folded_question):
+        words = match.group(1).split()
+        if words[:2] == ["phan", "tram"]:
+            units.append(("%",))
+        elif words[0] not in _NOT_UNIT_WORDS:
+            units.append(tuple(words))
+    kinds = []
+    for asked in _NUMBER_ASKED_RE.finditer(folded_question):
+        before = folded_question[max(0, asked.start() - REFERENCE_LOOKBACK_CHARS) : asked.start()]
+        named = _REFERENCE_KIND_RE.findall(before)
+        if named:
+            kinds.append(_REFERENCE_KINDS[named[-1]])
+    return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)))
+
+
+def _unit_matches(asked: Sequence[str], unit: Sequence[str]) -> bool:
+    if not asked or not unit:
+        return False
+    if asked[0] in _MONEY_WORDS:
+        return unit[0] in _MONEY_WORDS and (asked[0] == "tien" or asked[0] == unit[0])
+    return asked[0] == unit[0]
+
+
+def _parts_answered(form: AskedForm, seg: SegmentInfo) -> frozenset[int]:
+    """Which of the question's asked parts (units, then document kinds) the passage answers."""
+    out = set()
+    for i, asked in enumerate(form.units):
+        if any(_unit_matches(asked, fig.unit) for fig in seg.figures):
+            out.add(i)
+    for j, kind in enumerate(form.reference_kinds):
+        if kind in seg.references:
+            out.add(len(form.units) + j)
+    return frozenset(out)
+
+
+def _unit_conflict(form: AskedForm, seg: SegmentInfo, parts: frozenset[int]) -> bool:
+    """The passage counts something other than what was asked: no figure in the asked unit, and
+    either the thing asked is not even named ("bao nhiêu bệnh viện" vs "khỏi bệnh, xuất viện") or
+    every figure is a percentage when a count was asked (or the reverse)."""
+    if not form.units or any(i < len(form.units) for i in parts) or not seg.figures:
+        return False
+    percents = [fig.unit[:1] == ("%",) for fig in seg.figures]
+    pairs = set(zip(seg.tokens, seg.tokens[1:], strict=False))
+    for asked in form.units:
+        if asked == ("%",):
+            if not any(percents):
+                return True
+            continue
+        if all(percents):
+            return True
+        phrase = asked[:2]
+        named = phrase[0] in seg.tokens if len(phrase) == 1 else tuple(phrase) in pairs
+        if not named:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -134,6 +332,8 @@ class Candidate:
     period: str  # "exact" | "mentioned" | "other" | "none" (question names no period)
     has_figure: bool
     score: float
+    parts: frozenset[int] = frozenset()  # asked parts (AskedForm) it answers
+    unit_conflict: bool = False  # its figures count something other than what was asked
 
 
 @dataclass(frozen=True)
@@ -193,12 +393,8 @@ def coverage(
 
 
 def has_figure(segment: str) -> bool:
-    """A number that is not just a year, a list ordinal or a date part."""
-    for mention in find_numbers(segment):
-        if _YEAR_RE.match(mention.raw) or _PERIOD_NUMBER_RE.match(segment, mention.end):
-            continue
-        return True
-    return False
+    """A number that is not just a year, a date, a document number or a list ordinal."""
+    return bool(figures_in(segment))
 
 
 def _period_of(intent: QueryIntent, item: RankedChunk, segment: str) -> str:
@@ -248,26 +444,52 @@ class SegmentCache:
 def candidates(
     intent: QueryIntent, ranked: Sequence[RankedChunk], weights: TermWeights, cache: SegmentCache
 ) -> list[Candidate]:
+    form = asked_form(intent.folded)
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
         context = _context_tokens(item)
         for seg in cache.get(item.chunk):
             cov = coverage(intent.terms, seg.tokens + context, weights)
+            focus = max(
+                (coverage(intent.terms, w, weights, SUBJECT_BIGRAM_WEIGHT) for w in seg.windows), default=0.0
+            )
             if not intent.wants_figure:
                 subject = coverage(intent.terms, seg.tokens, weights)
             elif seg.subject_tokens and cov:
                 subject = max(
                     coverage(intent.terms, toks, weights, SUBJECT_BIGRAM_WEIGHT) for toks in seg.subject_tokens
                 )
+                subject = max(subject, focus)
             else:
                 subject = 0.0
+            parts = _parts_answered(form, seg)
+            answers_form = seg.has_figure or bool(seg.references and form.reference_kinds)
             period = _period_of(intent, item, seg.text)
-            score = _score(cov, subject, period, seg.has_figure, intent.wants_figure, rank, hint)
+            score = _score(cov, subject, period, answers_form, intent.wants_figure, rank, hint)
             score += LEAD_PRECISION_WEIGHT * _lead_precision(intent.terms, seg.text, weights)
+            score += FOCUS_WEIGHT * focus
+            if form.units:
+                score += UNIT_MATCH_BONUS * sum(1 for i in parts if i < len(form.units)) / len(form.units)
+            if any(i >= len(form.units) for i in parts):
+                score += REFERENCE_BONUS
             words = " ".join(seg.tokens + context)
             names_ok = all(re.search(rf"\b{re.escape(n)}\b", words) for n in intent.names)
-            found.append(Candidate(seg.text, item, rank, names_ok, cov, subject, period, seg.has_figure, score))
+            found.append(
+                Candidate(
+                    seg.text,
+                    item,
+                    rank,
+                    names_ok,
+                    cov,
+                    subject,
+                    period,
+                    seg.has_figure,
+                    score,
+                    parts,
+                    _unit_conflict(form, seg, parts),
+                )
+            )
     found.sort(key=lambda c: c.score, reverse=True)
     return found
 
@@ -352,6 +574,13 @@ def _signature_chunk(chunks: Sequence[Any], signer: str | None) -> Any | None:
     return None
 
 
+def _is_author_question(folded: str) -> bool:
+    """'Ai ký …?', 'của ai?' — a match starting inside a word ("bài viết" holds "ai viet") is not one."""
+    return any(
+        m.start() == 0 or not folded[m.start() - 1].isalnum() for m in AUTHOR_QUESTION_RE.finditer(folded)
+    )
+
+
 def answer_author(
     intent: QueryIntent, ranked: Sequence[RankedChunk], document_chunks: DocumentChunks
 ) -> ExtractiveAnswer | None:
@@ -378,7 +607,7 @@ def answer_extractively(
     cache: SegmentCache | None = None,
     document_chunks: DocumentChunks | None = None,
 ) -> ExtractiveAnswer:
-    if document_chunks is not None and AUTHOR_QUESTION_RE.search(intent.folded):
+    if document_chunks is not None and _is_author_question(intent.folded):
         authored = answer_author(intent, ranked, document_chunks)
         if authored is not None:
             return authored
@@ -404,29 +633,60 @@ def answer_extractively(
             lines = ["Chỉ tiêu này có trong nhiều văn bản, cho các kỳ khác nhau:"]
             lines += [f"- {_value_line(c, n)}" for n, c in enumerate(chosen, start=1)]
             return ExtractiveAnswer(found=True, answer="\n".join(lines), cited=[c.item for c in chosen])
-    return _with_runner_up(pool, best)
+    return _with_runner_up(pool, best, asked_form(intent.folded))
 
 
-def _with_runner_up(pool: Sequence[Candidate], best: Candidate) -> ExtractiveAnswer:
-    runner = next(
-        (
-            c
-            for c in pool[1:6]
-            if c.text != best.text
-            and _answers(c)
-            and c.has_figure == best.has_figure
-            and _source(c) == _source(best)
-            and c.score >= best.score - RUNNER_UP_MARGIN
-        ),
-        None,
-    )
+def _part_quotes(pool: Sequence[Candidate], best: Candidate, form: AskedForm) -> list[Candidate]:
+    """Passages of the best one's document answering the asked parts it leaves open."""
+    extra: list[Candidate] = []
+    covered = set(best.parts)
+    for part in range(form.parts):
+        if part in covered or len(extra) >= MAX_PART_QUOTES:
+            continue
+        match = next(
+            (
+                c
+                for c in pool
+                if part in c.parts
+                and c.text != best.text
+                and _source(c) == _source(best)
+                and c.names_ok
+                and c.coverage >= MIN_COVERAGE
+                and not c.unit_conflict
+            ),
+            None,
+        )
+        if match is not None and match not in extra:
+            extra.append(match)
+            covered |= match.parts
+    return extra
+
+
+def _with_runner_up(pool: Sequence[Candidate], best: Candidate, form: AskedForm | None = None) -> ExtractiveAnswer:
+    extra = _part_quotes(pool, best, form) if form is not None else []
+    if not extra:
+        runner = next(
+            (
+                c
+                for c in pool[1:6]
+                if c.text != best.text
+                and _answers(c)
+                and c.has_figure == best.has_figure
+                and _source(c) == _source(best)
+                and c.score >= best.score - RUNNER_UP_MARGIN
+            ),
+            None,
+        )
+        extra = [runner] if runner is not None else []
     answer = _single_answer(best)
     cited = [best.item]
-    if runner is not None:
-        same_chunk = chunk_id_of(runner.item.chunk) == chunk_id_of(best.item.chunk)
-        if not same_chunk:
-            cited.append(runner.item)
-        answer += f" Cùng văn bản: \"{display_segment(runner.text)}\" [{1 if same_chunk else 2}]."
+    for other in extra:
+        ids = [chunk_id_of(c.chunk) for c in cited]
+        cid = chunk_id_of(other.item.chunk)
+        if cid not in ids:
+            cited.append(other.item)
+            ids.append(cid)
+        answer += f" Cùng văn bản: \"{display_segment(other.text)}\" [{ids.index(cid) + 1}]."
     return ExtractiveAnswer(found=True, answer=answer, cited=cited)
 
 
@@ -462,6 +722,7 @@ def _answers(candidate: Candidate) -> bool:
     """Enough of the question's words in the passage, and in what its figure is about."""
     return (
         candidate.names_ok
+        and not candidate.unit_conflict
         and candidate.coverage >= MIN_COVERAGE
         and candidate.subject >= MIN_SUBJECT_COVERAGE
     )

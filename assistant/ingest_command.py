@@ -102,8 +102,10 @@ def run_ingest_command(
         # With --json, stdout holds only the summary JSON: the eval report goes to stderr.
         with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
             print("\nEval after ingest:")
+            # The textbook peer is for `assistant eval`; after ingest only the regression gate matters.
             eval_code = run_eval_command(
-                settings, dataset=None, as_json=False, update_baseline=False, results_dir=None
+                settings, dataset=None, as_json=False, update_baseline=False, results_dir=None,
+                with_baseline=False,
             )
         exit_code = exit_code or eval_code
     return exit_code

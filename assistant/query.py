@@ -23,13 +23,15 @@ _STOP_PHRASES = re.compile(
     r"\b(?:la bao nhieu|bao nhieu phan tram|bao nhieu|nhu the nao|the nao|ra sao|thi sao|chi tieu|muc tieu"
     r"|ben tre|nghi quyet|bao cao|uy ban nhan dan|hoi dong nhan dan|bi thu tinh uy|bi thu|bai viet"
     r"|ke hoach 5 nam|ke hoach nam nam|5 nam|giai doan|nhiem ky|phan dau|de ra|cho biet|hien nay|ket qua"
-    r"|cu the|van ban|tai lieu)\b"
+    r"|cu the|van ban|tai lieu"
+    # Verbs of reporting name what the source did, not the indicator: "hội nghị sơ kết … đánh giá GRDP".
+    r"|so ket|tong ket|danh gia|nhan dinh)\b"
 )
 _STOP_WORDS = frozenset(
     """
     la gi nao the sao vay con thi a ha nhi oi cho hoi xin biet muon minh toi tinh cua cac nhung mot
     duoc dat va voi trong tren theo ve nam thang dau cuoi den co khong khoang bang may nhu dang da
-    se can bi tai o ra vao hay hoac ubnd hdnd tin muc khi phai de hien toan nay do kia ay
+    se can bi tai o ra vao hay hoac ubnd hdnd tin muc khi phai de hien toan nay do kia ay ai
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Abbreviations officials type, expanded to the documents' words (folded).
@@ -54,8 +56,13 @@ _H1_BARE_RE = re.compile(r"6 thang dau nam\b|nua dau nam")
 _YEAR_RE = re.compile(r"(?:nam|den|cuoi nam|trong nam)?\s*\b((?:19|20)\d{2})\b")
 _FIVE_YEAR_RE = re.compile(r"\b(?:5|nam) nam\b|nhiem ky|ca giai doan|giai doan nay")
 _NUMBER_QUESTION_RE = re.compile(
-    r"bao nhieu|\bmay\b|ty le|toc do|phan tram|%|con so|ngay nao|khi nao|so may|thu may|lan thu|muc tieu|chi tieu"
+    r"bao nhieu|\bmay\b|ty le|toc do|phan tram|%|con so|ngay nao|so may|thu may|lan thu|muc tieu|chi tieu"
 )
+# "Đến khi nào …?": a deadline ("cuối năm 2023", "trước quý III"), not a figure, unless the question
+# also asks how much.
+_WHEN_QUESTION_RE = re.compile(r"\b(?:khi nao|bao gio|luc nao|thoi gian nao|thoi diem nao)\b")
+# "Ai phát biểu …?", "người nào …": the answer names a person.
+_PERSON_QUESTION_RE = re.compile(r"(?:^|[^\w])ai\b|\bnguoi nao\b|\bdo ai\b|\bla ai\b")
 # "Who signed / who wrote": answered from the document's signature block.
 AUTHOR_QUESTION_RE = re.compile(r"\bai ky\b|nguoi ky|do ai|la cua ai|cua ai\b|tac gia|ai viet|ky boi")
 _FOLLOWUP_START_RE = re.compile(r"^(?:the |vay |con |va |nhung )?(?:con|the con|vay con|va|con ve)\b")
@@ -88,6 +95,7 @@ class QueryIntent:
     is_followup: bool = False
     numbers: tuple[str, ...] = field(default=())  # numbers named in the question other than years
     names: tuple[str, ...] = ()  # folded proper names ("tien giang"): a passage must name them too
+    asks_person: bool = False  # "Ai phát biểu …?": the answer names someone
 
     @property
     def years(self) -> tuple[str, ...]:
@@ -119,7 +127,19 @@ def _periods(folded: str, five_year_period: str) -> tuple[tuple[str, ...], str]:
         years = [p for p in found if p.isdigit()]
         if years:
             found = [H1_PREFIX + years[0]] + [p for p in found if p != years[0]]
-    return tuple(dict.fromkeys(found)), rest
+    return _without_years_inside_ranges(tuple(dict.fromkeys(found))), rest
+
+
+def _without_years_inside_ranges(periods: tuple[str, ...]) -> tuple[str, ...]:
+    """A year inside a plan period the question also names is a date within that plan.
+
+    "Kế hoạch 5 năm 2021-2025 đặt GRDP bình quân đầu người cuối năm 2025 là bao nhiêu?" asks the
+    5-year plan's target for its last year, not the annual plan for 2025.
+    """
+    ranges = [tuple(int(y) for y in p.split("-")) for p in periods if re.fullmatch(r"\d{4}-\d{4}", p)]
+    return tuple(
+        p for p in periods if not (p.isdigit() and any(start <= int(p) <= end for start, end in ranges))
+    )
 
 
 def _terms(folded_rest: str) -> tuple[str, ...]:
@@ -134,6 +154,13 @@ def _terms(folded_rest: str) -> tuple[str, ...]:
 
 def _doc_hints(folded: str) -> tuple[str, ...]:
     return tuple(hint for pattern, hint in _DOC_HINTS if pattern.search(folded))
+
+
+def _without_document_phrases(folded: str) -> str:
+    """The question without the words that name the document it is about (they are hints, not terms)."""
+    for pattern, _ in _DOC_HINTS:
+        folded = pattern.sub(lambda m: " " * len(m.group(0)), folded)
+    return folded
 
 
 def _non_year_numbers(folded_rest: str) -> tuple[str, ...]:
@@ -282,9 +309,16 @@ def understand(
         folded=folded,
         periods=periods,
         doc_hints=hints,
-        terms=_terms(rest),
-        wants_figure=bool(_NUMBER_QUESTION_RE.search(folded)),
+        terms=_terms(_without_document_phrases(rest)),
+        wants_figure=_wants_figure(folded),
         is_followup=is_followup,
         numbers=_non_year_numbers(rest),
         names=proper_names(interpreted),
+        asks_person=bool(_PERSON_QUESTION_RE.search(folded)) and not AUTHOR_QUESTION_RE.search(folded),
     )
+
+
+def _wants_figure(folded: str) -> bool:
+    if _WHEN_QUESTION_RE.search(folded) and not re.search(r"bao nhieu|\bmay\b|ty le|phan tram", folded):
+        return False
+    return bool(_NUMBER_QUESTION_RE.search(folded))

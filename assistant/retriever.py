@@ -16,8 +16,9 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
+from assistant.diacritics import DiacriticRestorer, has_diacritics
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from ingest.text import fold, search_tokens
 
@@ -34,6 +35,10 @@ BOOST_PERIOD_EXACT = 1.6
 BOOST_PERIOD_MENTIONED = 1.3
 PENALTY_PERIOD_OTHER = 0.75
 BOOST_DOC_HINT = 1.3
+# A question naming no period or document may be answered by several documents, one value each
+# (GRDP growth: the 5-year plan, the 2025 plan, the 2020 report …). Of the passages handed to the
+# answerer, up to this many are reserved for documents whose best passage ranked below the cut.
+MAX_RESERVED_FOR_OTHER_DOCUMENTS = 4
 
 
 class IndexLike(Protocol):
@@ -162,6 +167,41 @@ def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent) -> list[Ran
     return out
 
 
+def _source_of(item: RankedChunk) -> str:
+    return str(getattr(item.chunk, "source", "") or "")
+
+
+def best_per_document(ranked: Sequence[RankedChunk]) -> list[RankedChunk]:
+    """Each document's best dense hit and best lexical hit, in fused order.
+
+    Both: the fused order of a long document's passages is dominated by passages both halves find
+    middling, while the one holding the indicator is often first in one list only.
+    """
+    best: dict[tuple[str, str], RankedChunk] = {}
+    for item in ranked:
+        for half, rank in (("dense", item.dense_rank), ("lexical", item.lexical_rank)):
+            if rank is None:
+                continue
+            key = (_source_of(item), half)
+            held = best.get(key)
+            held_rank = None if held is None else (held.dense_rank if half == "dense" else held.lexical_rank)
+            if held_rank is None or rank < held_rank:
+                best[key] = item
+    chosen = {chunk_id_of(item.chunk): item for item in best.values()}
+    return sorted(chosen.values(), key=lambda r: r.score, reverse=True)
+
+
+def with_every_document(ranked: Sequence[RankedChunk], k: int) -> list[RankedChunk]:
+    """The top k, with the last places given to other documents' best passages that fell below k."""
+    top = list(ranked[:k])
+    in_top = {chunk_id_of(item.chunk) for item in top}
+    missing = [item for item in best_per_document(ranked) if chunk_id_of(item.chunk) not in in_top]
+    reserved = missing[: min(MAX_RESERVED_FOR_OTHER_DOCUMENTS, k // 2)]
+    if not reserved:
+        return top
+    return top[: k - len(reserved)] + reserved
+
+
 def lexical_query_tokens(intent: QueryIntent) -> list[str]:
     # Content terms and period words only: question scaffolding ("là bao nhiêu") is noise to BM25.
     text = " ".join(intent.terms) + " " + " ".join(intent.periods)
@@ -198,12 +238,27 @@ class HybridRetriever(BaseRetriever):
     five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD
     # source → the document's metadata (issuer, signer … that chunks do not carry)
     document_meta: dict[str, dict[str, Any]] = {}
+    _restorer: DiacriticRestorer | None = PrivateAttr(default=None)
+
+    def restorer(self) -> DiacriticRestorer:
+        """Built once from the indexed chunks, on first use (a retriever is rebuilt after ingest)."""
+        if self._restorer is None:
+            self._restorer = DiacriticRestorer.from_texts(str(getattr(c, "text", "")) for c in self.index.all_chunks())
+        return self._restorer
+
+    def dense_query(self, intent: QueryIntent) -> str:
+        """What the dense model embeds: a question typed without diacritics gets them back first."""
+        if has_diacritics(intent.normalized):
+            return intent.normalized
+        return self.restorer().restore(intent.normalized)
 
     def retrieve(self, intent: QueryIntent, k: int | None = None) -> list[RankedChunk]:
-        vector = self.embeddings.embed_query(intent.normalized)
+        vector = self.embeddings.embed_query(self.dense_query(intent))
         dense = self.index.dense_search(vector, self.candidates)
         lexical = self.index.lexical_search(lexical_query_tokens(intent), self.candidates)
         ranked = apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent)
+        if not (intent.periods or intent.doc_hints):
+            return with_every_document(ranked, k or self.k)
         return ranked[: k or self.k]
 
     def _get_relevant_documents(

@@ -171,6 +171,9 @@ class Assistant:
 
     def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
         question = validate_question(question)
+        if self.index.reload():
+            # Another process (`assistant ingest` beside a running server) committed documents.
+            self._refresh()
         intent = self.understand(question, history)
         ranked = self.retriever.retrieve(intent)
         extractive = answer_extractively(intent, ranked, self.weights, self.segments, self._document_chunks)

@@ -1,7 +1,9 @@
-"""The eval set stays true to the bundled corpus, so it cannot rot silently.
+"""The eval sets stay true to the bundled corpus, so they cannot rot silently.
 
 Every expected figure must be quoted in its evidence, and every evidence must be found in its
 document, compared after NFC and collapsing whitespace (PDF-style hard line breaks count as spaces).
+The same checks run on dataset.jsonl (the tuning set) and holdout.jsonl (the held-out set nobody tunes
+on); the held-out set must also stay apart from the tuning set, or it stops measuring generalisation.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ import pytest
 
 REPO_ROOT = Path(__file__).parents[2]
 DATASET = REPO_ROOT / "evals" / "dataset.jsonl"
+HOLDOUT = REPO_ROOT / "evals" / "holdout.jsonl"
+HOLDOUT_ID_PREFIX = "ho-"
 CORPUS_DIR = REPO_ROOT / "corpus"
 
 REQUIRED_FIELDS = {"id", "question", "history", "answerable", "expected", "source", "evidence", "kind"}
 OPTIONAL_FIELDS = {"extra_evidence"}
 MIN_ITEMS = 100
-# Minimum count per kind: every kind present and large enough to report accuracy by kind.
+# Minimum count per kind in dataset.jsonl: every kind present and large enough to report accuracy by kind.
+# The held-out set is smaller by design; it must only use these kinds.
 MIN_PER_KIND = {
     "figure": 30,
     "disambiguation": 12,
@@ -61,23 +66,35 @@ def _corpus_files() -> set[str]:
     return {path.name for path in CORPUS_DIR.glob("*.txt")}
 
 
-def _load_items() -> list[LoadedItem]:
+def _load_items(path: Path) -> list[LoadedItem]:
     items = []
-    for number, line in enumerate(DATASET.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as error:
-            pytest.fail(f"{DATASET.name} line {number} is not valid JSON: {error}")
-        assert isinstance(data, dict), f"{DATASET.name} line {number} must be a JSON object"
+            pytest.fail(f"{path.name} line {number} is not valid JSON: {error}")
+        assert isinstance(data, dict), f"{path.name} line {number} must be a JSON object"
         items.append(LoadedItem(number, data))
     return items
 
 
+@pytest.fixture(scope="module", params=[DATASET, HOLDOUT], ids=lambda path: path.name)
+def items(request: pytest.FixtureRequest) -> list[LoadedItem]:
+    """Every validity check below runs once per eval set."""
+    path: Path = request.param
+    return _load_items(path)
+
+
 @pytest.fixture(scope="module")
-def items() -> list[LoadedItem]:
-    return _load_items()
+def dataset_items() -> list[LoadedItem]:
+    return _load_items(DATASET)
+
+
+@pytest.fixture(scope="module")
+def holdout_items() -> list[LoadedItem]:
+    return _load_items(HOLDOUT)
 
 
 def _is_str_list(value: object) -> bool:
@@ -139,9 +156,9 @@ def test_ids_are_unique(items: list[LoadedItem]) -> None:
     assert not duplicates, f"duplicate ids: {duplicates}"
 
 
-def test_set_is_large_enough_and_every_kind_has_its_minimum(items: list[LoadedItem]) -> None:
-    assert len(items) >= MIN_ITEMS, f"{len(items)} items, need at least {MIN_ITEMS}"
-    per_kind = Counter(item.data["kind"] for item in items)
+def test_dataset_is_large_enough_and_every_kind_has_its_minimum(dataset_items: list[LoadedItem]) -> None:
+    assert len(dataset_items) >= MIN_ITEMS, f"{len(dataset_items)} items, need at least {MIN_ITEMS}"
+    per_kind = Counter(item.data["kind"] for item in dataset_items)
     short = {kind: per_kind[kind] for kind, minimum in MIN_PER_KIND.items() if per_kind[kind] < minimum}
     assert not short, f"kinds below their minimum count: {short} (minimums {MIN_PER_KIND})"
 
@@ -250,3 +267,59 @@ def test_no_diacritics_questions_are_plain_ascii(items: list[LoadedItem]) -> Non
         if item.data["kind"] == "no_diacritics" and not item.data["question"].isascii()
     ]
     assert not accented, f"no_diacritics questions with diacritics: {accented}"
+
+
+def test_holdout_uses_every_kind(holdout_items: list[LoadedItem]) -> None:
+    missing = set(MIN_PER_KIND) - {item.data["kind"] for item in holdout_items}
+    assert not missing, f"kinds without any held-out item: {sorted(missing)}"
+
+
+def test_holdout_ids_are_prefixed_and_do_not_collide_with_dataset_ids(
+    holdout_items: list[LoadedItem], dataset_items: list[LoadedItem]
+) -> None:
+    unprefixed = [item.label for item in holdout_items if not item.data["id"].startswith(HOLDOUT_ID_PREFIX)]
+    assert not unprefixed, f"held-out ids must start with {HOLDOUT_ID_PREFIX!r}: {unprefixed}"
+    shared = {item.data["id"] for item in holdout_items} & {item.data["id"] for item in dataset_items}
+    assert not shared, f"ids used in both {DATASET.name} and {HOLDOUT.name}: {sorted(shared)}"
+
+
+def _question_key(question: str) -> str:
+    return _normalise(question).rstrip("?").strip().casefold()
+
+
+def _passages_overlap(first: str, second: str) -> bool:
+    first, second = _normalise(first), _normalise(second)
+    return first in second or second in first
+
+
+def test_holdout_does_not_reask_dataset_items(
+    holdout_items: list[LoadedItem], dataset_items: list[LoadedItem]
+) -> None:
+    """A held-out item may quote a passage the tuning set also quotes only to ask for another of its figures.
+
+    Same question, or the same (overlapping) passage with a shared expected string, means the item was
+    effectively tuned on and would overstate how well the assistant generalises.
+    """
+    dataset_questions = {_question_key(item.data["question"]): item.data["id"] for item in dataset_items}
+    problems = [
+        f"{item.label}: same question as {dataset_questions[_question_key(item.data['question'])]}"
+        for item in holdout_items
+        if _question_key(item.data["question"]) in dataset_questions
+    ]
+    for item in holdout_items:
+        if not item.data["answerable"]:
+            continue
+        expected = {_normalise(e) for e in item.data["expected"]}
+        for source, evidence in _evidence_passages(item.data):
+            for other in dataset_items:
+                if not other.data["answerable"]:
+                    continue
+                shared = expected & {_normalise(e) for e in other.data["expected"]}
+                if shared and any(
+                    other_source == source and _passages_overlap(evidence, other_evidence)
+                    for other_source, other_evidence in _evidence_passages(other.data)
+                ):
+                    problems.append(
+                        f"{item.label}: asks for {sorted(shared)} from the passage {other.data['id']} already uses"
+                    )
+    assert not problems, "\n".join(problems)
