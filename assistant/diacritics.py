@@ -36,9 +36,18 @@ QUESTION_PHRASES = (
 QUESTION_PHRASE_COUNT = 20
 
 
-def has_diacritics(text: str) -> bool:
-    """True when any letter carries a Vietnamese diacritic (or is đ)."""
-    return strip_diacritics(text) != text
+# Most Vietnamese syllables carry a diacritic; a question where few do was typed without them
+# (the few being a pasted name or a corrected word).
+TYPED_WITHOUT_DIACRITICS_SHARE = 0.2
+
+
+def typed_without_diacritics(text: str) -> bool:
+    """True when (almost) no syllable of the text carries a Vietnamese diacritic."""
+    syllables = _SYLLABLE_RE.findall(text)
+    if not syllables:
+        return False
+    accented = sum(1 for s in syllables if strip_diacritics(s) != s)
+    return accented / len(syllables) < TYPED_WITHOUT_DIACRITICS_SHARE
 
 
 def _fold_syllable(syllable: str) -> str:
@@ -78,8 +87,12 @@ class DiacriticRestorer:
             folded: tuple(s for s, _ in sorted(found, key=lambda sc: sc[1], reverse=True)[:MAX_FORMS])
             for folded, found in by_fold.items()
         }
-        return cls(forms=forms, unigrams={s: n / total for s, n in unigrams.items()},
-                   counts=dict(unigrams), pairs=dict(pairs))
+        return cls(
+            forms=forms,
+            unigrams={s: n / total for s, n in unigrams.items()},
+            counts=dict(unigrams),
+            pairs=dict(pairs),
+        )
 
     def restore(self, text: str) -> str:
         """The text with each unaccented syllable the corpus knows written as the corpus writes it.
@@ -91,7 +104,9 @@ class DiacriticRestorer:
         for run in self._runs(text):
             words = [text[s:e] for s, e in run]
             restored = self._best_path([w.lower() for w in words])
-            replacements += [(s, e, _with_case_of(w, r)) for (s, e), w, r in zip(run, words, restored, strict=True)]
+            replacements += [
+                (s, e, _with_case_of(w, r)) for (s, e), w, r in zip(run, words, restored, strict=True)
+            ]
         out: list[str] = []
         position = 0
         for start, end, word in replacements:
@@ -138,7 +153,8 @@ class DiacriticRestorer:
             pointers = []
             for form in lattice[i]:
                 options = [
-                    scores[j] + math.log(self._probability(prev, form)) for j, prev in enumerate(lattice[i - 1])
+                    scores[j] + math.log(self._probability(prev, form))
+                    for j, prev in enumerate(lattice[i - 1])
                 ]
                 best_j = max(range(len(options)), key=options.__getitem__)
                 new_scores.append(options[best_j])

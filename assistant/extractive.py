@@ -3,6 +3,12 @@
 It never composes a figure: the answer text is built from the document's own words, the
 document's title and date, and the period. When nothing covers the question's indicator, or the
 question's period is covered by no passage, it refuses and lists the closest passages.
+
+Within a long paragraph the sentence that answers is the one whose figure stands among the
+question's words and carries the form asked: the unit of "bao nhiêu ha / doanh nghiệp / %", the
+document number of "báo cáo số mấy", the rank of "đứng thứ mấy". A passage counting something
+else ("bao nhiêu bệnh viện" vs "khỏi bệnh, xuất viện"; a percentage for "bao nhiêu người") does
+not answer.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ MIN_SUBJECT_COVERAGE = 0.4
 SUBJECT_BIGRAM_WEIGHT = 0.35  # 0.55 refused both but lost 8 answerable items of the eval set
 # Other documents' values are listed too (question names no period) when they cover the indicator
 # almost as well as the best passage.
-MULTI_VALUE_MARGIN = 0.12
+MULTI_VALUE_MARGIN = 0.2  # 0.12 dropped "Tốc độ tăng trưởng kinh tế (GRDP)" (phrase split by "kinh tế")
 MAX_VALUES = 4
 # Added to a passage's score by how its document's period relates to the question's: the
 # document about that period wins; a passage that names the year is second; another period loses.
@@ -42,6 +48,12 @@ LEAD_MAX_TOKENS = 20
 # A second passage of the same document and period is quoted too when it answers almost as well:
 # officials then see both rather than lose the right one to a near tie.
 RUNNER_UP_MARGIN = 0.08
+# "Đóng góp của TFP vào tăng trưởng GRDP" is about the contribution, not growth: a passage whose
+# lead names the question's indicator only after "của"/"vào" (a modifier) while its head is
+# something not asked ranks below one whose head is the indicator.
+MODIFIER_PENALTY = 0.3
+# "Ai phát biểu …?": a passage naming a person ranks above one that only matches the words.
+PERSON_BONUS = 0.3
 # Passages read per question: beyond the top retrieved chunks the right one is practically never found.
 CANDIDATE_CHUNKS = 12
 # A list item ("a) …") shorter than this is quoted whole; longer chunks are split into sentences.
@@ -77,8 +89,13 @@ _COMPARISON_RE = re.compile(r"\bso với\b[^,;)]*")
 # A figure as written: "74.000", "96,51", "1.657/1.840". Not glued to a word ("Covid-19", "C2").
 _FIGURE_RE = re.compile(r"(?<![\w.,/-])\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)*")
 # Not figures: a document number ("510/BC-UBND", "01-NQ/TU") or a date ("20-10-2020", "ngày 16/6").
-_NOT_FIGURE_AFTER_RE = re.compile(r"(?:[/-][A-ZĐ]|[/-]\d{1,2}[/-](?:19|20)\d{2}\b)")
+_NOT_FIGURE_AFTER_RE = re.compile(
+    r"(?:[/-][A-ZĐ]|[/-]\d{1,2}[/-](?:19|20)\d{2}\b|\s+năm\s+(?:19|20)\d{2}\b)", re.IGNORECASE
+)
 _DATE_BEFORE_RE = re.compile(r"\bngày\s*$", re.IGNORECASE)
+# A heading or list number opening a passage ("3. Rà soát", "3.4 Tập trung"): an ordinal, not a
+# figure (a dot before one or two digits is never a Vietnamese thousands separator).
+_HEADING_NUMBER_RE = re.compile(r"\s*(?:\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s)")
 # Document numbers: "Báo cáo số 510/BC-UBND", "Nghị quyết số 01-NQ/TU", "21/2019/NQ-HĐND".
 _REFERENCE_RE = re.compile(r"\b\d+(?:/\d{4})?[/-]([A-ZĐ][A-Za-zĐđ]*)(?:[/-][A-ZĐ][A-Za-zĐđ]*)*")
 # Kinds of documents officials ask the number of, and the code their numbers carry (folded name).
@@ -112,17 +129,40 @@ _DOCUMENT_ABBREVIATIONS = {
     "NSNN": "ngân sách nhà nước",
     "KH&CN": "khoa học và công nghệ",
 }
-_ABBREVIATION_RE = re.compile(r"(?<![\w&])(" + "|".join(re.escape(k) for k in _DOCUMENT_ABBREVIATIONS) + r")(?![\w&])")
+# Not inside a document number: "16-CT/TU" is a directive (chỉ thị), not a construction work.
+_ABBREVIATION_RE = re.compile(
+    r"(?<![\w&/-])(" + "|".join(re.escape(k) for k in _DOCUMENT_ABBREVIATIONS) + r")(?![\w&/-])"
+)
 # What a "bao nhiêu X" / "mấy X" question counts: X, folded. Not after "thứ"/"số" (an ordinal or a
-# document number), and X must be a noun, not the next word of the sentence.
-_ASKED_UNIT_RE = re.compile(r"(?<!\bthu )(?<!\bso )\b(?:bao nhieu|may)\s+([a-z%]+(?:\s+[a-z]+){0,2})")
+# document number) nor "nhà máy" (a plant), and X must be a noun, not the next word of the sentence.
+_ASKED_UNIT_RE = re.compile(r"(?<!\bthu )(?<!\bso )(?<!\bnha )\b(?:bao nhieu|may)\s+([a-z%]+(?:\s+[a-z]+){0,2})")
 _NOT_UNIT_WORDS = frozenset(
     """
     vao cho so voi trong tren duoc la thi o tai de va nam thang ngay khi nua con vay nhi the ca dat tang
     giam hien mot co khong nhu nao gi sao
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
+# Verbs that frame a question about a document ("bài viết nói …", "báo cáo nêu …", "nhắc đến"): not
+# indicator words, so a passage need not hold them.
+_FRAMING_TERMS = frozenset({"noi", "nhac", "neu"})
+# "đứng thứ mấy cả nước", "xếp hạng thứ mấy": the rank is the figure ("thứ 1/63"); these words
+# frame the question and the passage says "xếp vị trí thứ …" in its own words.
+_RANK_QUESTION_RE = re.compile(
+    r"\b(?:(?:dung|xep|xep hang|hang|dung hang|o vi tri|vi tri)\s+)?thu may\b(?:\s+(?:trong\s+)?(?:ca nuoc|toan quoc))?"
+)
+# A rank as documents write it: "xếp vị trí thứ 7/63", "đứng thứ 2".
+_RANK_FIGURE_RE = re.compile(r"\bthứ\s*$", re.IGNORECASE)
+_ROMAN_RANK_RE = re.compile(r"\b(?:thứ|khóa|khoá)\s+[IVXL]+\b")
+# "Ai …?", "… là ai?", "người nào": the answer is a person.
+_WHO_QUESTION_RE = re.compile(r"(?:^|[\s,])ai\b|\bnguoi nao\b")
+# A person's name: a common Vietnamese family name and one to three more capitalised syllables
+# ("Lê Đức Thọ", "Phan Văn Mãi"); place names rarely start with one of these.
+_FAMILY_NAMES = (
+    "Nguyễn|Trần|Lê|Phạm|Hoàng|Huỳnh|Phan|Vũ|Võ|Đặng|Bùi|Đỗ|Hồ|Ngô|Dương|Lý|Trương|Đinh|Lâm|Mai|Tô|Đào|Cao|Lương|Đoàn|Trịnh"
+)
+_PERSON_NAME_RE = re.compile(rf"\b(?:{_FAMILY_NAMES})(?:\s+[A-ZÀ-ỸĐ][a-zà-ỹđ]+){{1,3}}\b")
 _MONEY_WORDS = frozenset({"ty", "trieu", "nghin", "ngan", "dong", "usd", "tien"})
+_MAGNITUDE_WORDS = frozenset({"ty", "trieu", "nghin", "ngan", "van"})
 
 
 @dataclass(frozen=True)
@@ -155,6 +195,7 @@ class Figure:
     start: int
     end: int
     unit: tuple[str, ...]  # folded, abbreviations spelt out; ("%",) for a percentage
+    ranked: bool = False  # a rank: "thứ 7/63", "thứ 2"
 
 
 @dataclass(frozen=True)
@@ -162,11 +203,12 @@ class AskedForm:
     """What form the answer takes: the unit counted, the kind of document number asked."""
 
     units: tuple[tuple[str, ...], ...] = ()  # ("doanh", "nghiep"), ("ha",), ("%",)
-    reference_kinds: tuple[str, ...] = ()  # "BC", "KH", "NQ" …
+    reference_kinds: tuple[str, ...] = ()  # folded kind names: "bao cao", "ke hoach" …
+    rank: bool = False  # "đứng thứ mấy": a rank ("thứ 7/63")
 
     @property
     def parts(self) -> int:
-        return len(self.units) + len(self.reference_kinds)
+        return len(self.units) + len(self.reference_kinds) + int(self.rank)
 
 
 @dataclass(frozen=True)
@@ -197,13 +239,16 @@ def _unit_after(text: str, end: int) -> tuple[str, ...]:
 def figures_in(text: str) -> list[Figure]:
     """Figures of a passage: not years, dates, document numbers, "6 tháng", or digits of a name."""
     found = []
-    for match in _FIGURE_RE.finditer(text):
+    heading = _HEADING_NUMBER_RE.match(text)
+    skip_until = heading.end() if heading else 0
+    for match in _FIGURE_RE.finditer(text, skip_until):
         raw = match.group(0)
         if _YEAR_RE.match(raw) or _PERIOD_NUMBER_RE.match(text, match.end()):
             continue
         if _NOT_FIGURE_AFTER_RE.match(text, match.end()) or _DATE_BEFORE_RE.search(text[: match.start()]):
             continue
-        found.append(Figure(raw, match.start(), match.end(), _unit_after(text, match.end())))
+        ranked = "/" in raw or bool(_RANK_FIGURE_RE.search(text[: match.start()]))
+        found.append(Figure(raw, match.start(), match.end(), _unit_after(text, match.end()), ranked))
     return found
 
 
@@ -233,8 +278,12 @@ def _subject_tokens(segment: str) -> tuple[tuple[str, ...], ...]:
 
     Words after a percentage are its base, not the indicator: "Tỷ lệ người dân tham gia bảo hiểm
     y tế đạt 96,51% dân số" is about health insurance, not population; so is "so với dân số".
+    The lead is the clause the first figure stands in: earlier clauses without a figure are about
+    something else ("… phát triển diện tích nuôi trồng thủy sản …; … Đề án phát triển 4.000ha").
     """
-    lead = _head(segment)
+    figures = figures_in(segment)
+    lead = segment[: figures[0].start] if figures else segment
+    lead = lead.split(";")[-1]
     out = []
     for clause in re.split(r";", segment):
         if not has_figure(clause):
@@ -273,8 +322,9 @@ def asked_form(folded_question: str) -> AskedForm:
         before = folded_question[max(0, asked.start() - REFERENCE_LOOKBACK_CHARS) : asked.start()]
         named = _REFERENCE_KIND_RE.findall(before)
         if named:
-            kinds.append(_REFERENCE_KINDS[named[-1]])
-    return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)))
+            kinds.append(named[-1])
+    rank = bool(_RANK_QUESTION_RE.search(folded_question))
+    return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)), rank)
 
 
 def _unit_matches(asked: Sequence[str], unit: Sequence[str]) -> bool:
@@ -282,7 +332,10 @@ def _unit_matches(asked: Sequence[str], unit: Sequence[str]) -> bool:
         return False
     if asked[0] in _MONEY_WORDS:
         return unit[0] in _MONEY_WORDS and (asked[0] == "tien" or asked[0] == unit[0])
-    return asked[0] == unit[0]
+    if unit[0] in _MAGNITUDE_WORDS:
+        # "1,2 triệu tấn", "230 ngàn lượt": the unit follows the magnitude.
+        unit = unit[1:]
+    return bool(unit) and asked[0] == unit[0]
 
 
 def _parts_answered(form: AskedForm, seg: SegmentInfo) -> frozenset[int]:
@@ -292,16 +345,23 @@ def _parts_answered(form: AskedForm, seg: SegmentInfo) -> frozenset[int]:
         if any(_unit_matches(asked, fig.unit) for fig in seg.figures):
             out.add(i)
     for j, kind in enumerate(form.reference_kinds):
-        if kind in seg.references:
+        if _REFERENCE_KINDS[kind] in seg.references:
             out.add(len(form.units) + j)
+    if form.rank and (any(fig.ranked for fig in seg.figures) or _ROMAN_RANK_RE.search(seg.text)):
+        out.add(form.parts - 1)
     return frozenset(out)
 
 
-def _unit_conflict(form: AskedForm, seg: SegmentInfo, parts: frozenset[int]) -> bool:
-    """The passage counts something other than what was asked: no figure in the asked unit, and
-    either the thing asked is not even named ("bao nhiêu bệnh viện" vs "khỏi bệnh, xuất viện") or
-    every figure is a percentage when a count was asked (or the reverse)."""
-    if not form.units or any(i < len(form.units) for i in parts) or not seg.figures:
+def _form_conflict(form: AskedForm, seg: SegmentInfo, parts: frozenset[int]) -> bool:
+    """The passage answers none of the asked parts and holds something else: no document number of
+    the kind asked, or figures counting another thing: the thing asked is not even named ("bao nhiêu
+    bệnh viện" vs "khỏi bệnh, xuất viện") or every figure is a percentage when a count was asked
+    (or the reverse)."""
+    if not form.parts or parts:
+        return False
+    if form.reference_kinds or form.rank:
+        return True
+    if not seg.figures:
         return False
     percents = [fig.unit[:1] == ("%",) for fig in seg.figures]
     pairs = set(zip(seg.tokens, seg.tokens[1:], strict=False))
@@ -333,7 +393,7 @@ class Candidate:
     has_figure: bool
     score: float
     parts: frozenset[int] = frozenset()  # asked parts (AskedForm) it answers
-    unit_conflict: bool = False  # its figures count something other than what was asked
+    form_conflict: bool = False  # its figures count something other than what was asked
 
 
 @dataclass(frozen=True)
@@ -400,10 +460,14 @@ def has_figure(segment: str) -> bool:
 def _period_of(intent: QueryIntent, item: RankedChunk, segment: str) -> str:
     if not intent.periods:
         return "none"
-    relations = [period_relation(p, item.meta.get("period"), folded_text(segment)) for p in intent.periods]
+    doc_period = str(item.meta.get("period") or "")
+    relations = [period_relation(p, doc_period, folded_text(segment)) for p in intent.periods]
     for rel in ("exact", "mentioned"):
         if rel in relations:
             return rel
+    if not intent.wants_figure and any(doc_period == H1_PREFIX + p for p in intent.periods):
+        # A half-year report's decisions and plans are the year's; its figures are not the year's.
+        return "mentioned"
     return "other"
 
 
@@ -441,38 +505,62 @@ class SegmentCache:
         return found
 
 
+def _indicator_terms(terms: Sequence[str], form: AskedForm, folded_question: str) -> tuple[str, ...]:
+    """The question's words a passage must hold: framing verbs and the words of a rank question
+    ("đứng thứ mấy cả nước") out; for a document number asked, the kind of document ("báo cáo")
+    in and the "số" of "số mấy" out."""
+    framing = set(_FRAMING_TERMS)
+    for match in _RANK_QUESTION_RE.finditer(folded_question):
+        framing.update(match.group(0).split())
+    out = [t for t in terms if t not in framing]
+    if form.reference_kinds:
+        out = [t for t in out if t != "so"]
+        out += [w for kind in form.reference_kinds for w in kind.split()]
+    return tuple(out) or tuple(terms)
+
+
 def candidates(
     intent: QueryIntent, ranked: Sequence[RankedChunk], weights: TermWeights, cache: SegmentCache
 ) -> list[Candidate]:
     form = asked_form(intent.folded)
+    terms = _indicator_terms(intent.terms, form, intent.folded)
+    wants_person = bool(_WHO_QUESTION_RE.search(intent.folded))
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
         context = _context_tokens(item)
-        for seg in cache.get(item.chunk):
-            cov = coverage(intent.terms, seg.tokens + context, weights)
-            focus = max(
-                (coverage(intent.terms, w, weights, SUBJECT_BIGRAM_WEIGHT) for w in seg.windows), default=0.0
-            )
-            if not intent.wants_figure:
-                subject = coverage(intent.terms, seg.tokens, weights)
+        segments = cache.get(item.chunk)
+        for n_seg, seg in enumerate(segments):
+            # A paragraph's opening sentence names what its later sentences count ("Công tác xây
+            # dựng nông thôn mới …. Ước đến cuối năm 2020, công nhận thêm 06 xã đạt chuẩn").
+            topic = segments[0].tokens if n_seg and not segments[0].has_figure else ()
+            cov = coverage(terms, seg.tokens + context + topic, weights)
+            focus = max((coverage(terms, w, weights, SUBJECT_BIGRAM_WEIGHT) for w in seg.windows), default=0.0)
+            cites_asked = any(_REFERENCE_KINDS[kind] in seg.references for kind in form.reference_kinds)
+            if not intent.wants_figure or cites_asked:
+                # A document number is the answer itself: the passage as a whole must be about it.
+                subject = coverage(terms, seg.tokens, weights)
             elif seg.subject_tokens and cov:
                 subject = max(
-                    coverage(intent.terms, toks, weights, SUBJECT_BIGRAM_WEIGHT) for toks in seg.subject_tokens
+                    coverage(terms, topic + toks, weights, SUBJECT_BIGRAM_WEIGHT) for toks in seg.subject_tokens
                 )
                 subject = max(subject, focus)
             else:
                 subject = 0.0
             parts = _parts_answered(form, seg)
-            answers_form = seg.has_figure or bool(seg.references and form.reference_kinds)
+            answers_form = seg.has_figure or cites_asked
             period = _period_of(intent, item, seg.text)
             score = _score(cov, subject, period, answers_form, intent.wants_figure, rank, hint)
-            score += LEAD_PRECISION_WEIGHT * _lead_precision(intent.terms, seg.text, weights)
+            score += LEAD_PRECISION_WEIGHT * _lead_precision(terms, seg.text, weights)
             score += FOCUS_WEIGHT * focus
             if form.units:
                 score += UNIT_MATCH_BONUS * sum(1 for i in parts if i < len(form.units)) / len(form.units)
             if any(i >= len(form.units) for i in parts):
                 score += REFERENCE_BONUS
+            if intent.wants_figure and _asked_only_as_modifier(terms, seg.text):
+                score -= MODIFIER_PENALTY
+            if wants_person and _PERSON_NAME_RE.search(seg.text):
+                score += PERSON_BONUS
             words = " ".join(seg.tokens + context)
             names_ok = all(re.search(rf"\b{re.escape(n)}\b", words) for n in intent.names)
             found.append(
@@ -487,7 +575,7 @@ def candidates(
                     seg.has_figure,
                     score,
                     parts,
-                    _unit_conflict(form, seg, parts),
+                    _form_conflict(form, seg, parts),
                 )
             )
     found.sort(key=lambda c: c.score, reverse=True)
@@ -611,7 +699,8 @@ def answer_extractively(
         authored = answer_author(intent, ranked, document_chunks)
         if authored is not None:
             return authored
-    pool = candidates(intent, ranked, weights, cache or SegmentCache())
+    # A passage counting something other than what was asked is no answer, nor a reason to refuse.
+    pool = [c for c in candidates(intent, ranked, weights, cache or SegmentCache()) if not c.form_conflict]
     subject = _question_subject(intent)
     if not pool or not _answers(pool[0]):
         return refusal(
@@ -633,7 +722,32 @@ def answer_extractively(
             lines = ["Chỉ tiêu này có trong nhiều văn bản, cho các kỳ khác nhau:"]
             lines += [f"- {_value_line(c, n)}" for n, c in enumerate(chosen, start=1)]
             return ExtractiveAnswer(found=True, answer="\n".join(lines), cited=[c.item for c in chosen])
-    return _with_runner_up(pool, best, asked_form(intent.folded))
+    result = _with_runner_up(pool, best, asked_form(intent.folded))
+    if intent.periods and not intent.doc_hints and best.period == "exact":
+        result = _with_year_named_elsewhere(result, pool, best)
+    return result
+
+
+def _with_year_named_elsewhere(result: ExtractiveAnswer, pool: Sequence[Candidate], best: Candidate) -> ExtractiveAnswer:
+    """Another document's value for the same year ("GRDP bình quân đầu người đến cuối năm 2025" in
+    the five-year plan beside the 2025 resolution's): officials see both, each with its document."""
+    other = next(
+        (
+            c
+            for c in pool[1:]
+            if c.period == "mentioned"
+            and _source(c) != _source(best)
+            and _answers(c)
+            and c.has_figure == best.has_figure
+            and _support(c) >= _support(best) - MULTI_VALUE_MARGIN
+        ),
+        None,
+    )
+    if other is None:
+        return result
+    n = len(result.cited) + 1
+    answer = f"{result.answer}\nVăn bản khác: {_value_line(other, n)}."
+    return ExtractiveAnswer(found=True, answer=answer, cited=[*result.cited, other.item])
 
 
 def _part_quotes(pool: Sequence[Candidate], best: Candidate, form: AskedForm) -> list[Candidate]:
@@ -652,7 +766,7 @@ def _part_quotes(pool: Sequence[Candidate], best: Candidate, form: AskedForm) ->
                 and _source(c) == _source(best)
                 and c.names_ok
                 and c.coverage >= MIN_COVERAGE
-                and not c.unit_conflict
+                and not c.form_conflict
             ),
             None,
         )
@@ -698,17 +812,19 @@ def _values_across_documents(pool: Sequence[Candidate], best: Candidate) -> list
     for cand in pool[1:]:
         if len(chosen) >= MAX_VALUES:
             break
-        if not _answers(cand) or _support(cand) < _support(best) - MULTI_VALUE_MARGIN:
-            continue
-        if best.has_figure and not cand.has_figure:
+        if not _answers(cand) or (best.has_figure and not cand.has_figure):
             continue
         source = _source(cand)
         if source in seen_sources or chunk_id_of(cand.item.chunk) in seen_chunks:
             continue
+        # The document's best-ranked passage speaks for it: a lower-ranked one that merely repeats
+        # the question's words ("đóng góp … vào tăng trưởng GRDP") does not replace it.
+        seen_sources.add(source)
+        if _support(cand) < _support(best) - MULTI_VALUE_MARGIN:
+            continue
         if cand.item.meta.get("period") == best.item.meta.get("period"):
             continue
         chosen.append(cand)
-        seen_sources.add(source)
         seen_chunks.add(chunk_id_of(cand.item.chunk))
     return chosen
 
@@ -722,7 +838,7 @@ def _answers(candidate: Candidate) -> bool:
     """Enough of the question's words in the passage, and in what its figure is about."""
     return (
         candidate.names_ok
-        and not candidate.unit_conflict
+        and not candidate.form_conflict
         and candidate.coverage >= MIN_COVERAGE
         and candidate.subject >= MIN_SUBJECT_COVERAGE
     )
@@ -734,12 +850,35 @@ def _lead_precision(terms: Sequence[str], segment: str, weights: TermWeights) ->
     "Đóng góp của năng suất nhân tố tổng hợp (TFP) vào tăng trưởng GRDP" mentions GRDP growth but is
     about TFP; "Tốc độ tăng trưởng kinh tế (GRDP)" is about growth itself.
     """
-    lead = _tokens(_head(_LIST_MARKER_RE.sub("", segment, count=1)))[:LEAD_MAX_TOKENS]
+    asked = set(terms)
+    lead = [
+        t
+        for t in _tokens(_head(_LIST_MARKER_RE.sub("", segment, count=1)))[:LEAD_MAX_TOKENS]
+        if t in asked or (t not in _LEAD_FILLER_WORDS and not t[0].isdigit())
+    ]
     if not lead:
         return 0.0
-    asked = set(terms)
     total = sum(weights.weight(t) for t in lead)
     return sum(weights.weight(t) for t in lead if t in asked) / total if total else 0.0
+
+
+# Measure words heading an indicator ("tốc độ tăng trưởng", "tỷ lệ hộ nghèo"): not its topic.
+_MEASURE_WORDS = frozenset(["toc", "do", "ty", "le", "trong", "muc", "tong", "gia", "tri", "so", "chi", "quy", "mo"])
+# Words of a lead that say how or when an indicator is measured, not what it is ("bình quân giai
+# đoạn 2021-2025 đạt"): they do not make a lead less about what was asked.
+_LEAD_FILLER_WORDS = _MEASURE_WORDS | frozenset(["binh", "quan", "giai", "doan", "nam", "dat", "la", "khoang", "o", "muc"])
+_MODIFIER_RE = re.compile(r"\s(?:của|vào)\s", re.IGNORECASE)
+
+
+def _asked_only_as_modifier(terms: Sequence[str], segment: str) -> bool:
+    """The lead's head ("Đóng góp") is not asked; the asked words come only after "của"/"vào"."""
+    lead = _head(_LIST_MARKER_RE.sub("", segment, count=1))
+    split = _MODIFIER_RE.search(lead)
+    if split is None:
+        return False
+    asked = set(terms)
+    head = [t for t in _tokens(lead[: split.start()]) if t not in _MEASURE_WORDS]
+    return bool(head) and not asked.intersection(head) and bool(asked.intersection(_tokens(lead[split.end() :])))
 
 
 def _source(candidate: Candidate) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from assistant.components import build_embeddings, open_index
 from assistant.settings import Settings
 from ingest.pipeline import IngestSummary, ingest_paths
+from ingest.text import display_date
 
 
 class TqdmProgress:
@@ -111,13 +112,6 @@ def run_ingest_command(
     return exit_code
 
 
-def _date_display(iso: object) -> object:
-    """"2020-12-09" as officials write it, "09/12/2020" ("2020-11" → "11/2020"); other values as they are."""
-    if not isinstance(iso, str):
-        return iso
-    return "/".join(reversed(iso.split("-")))
-
-
 def print_documents(settings: Settings, *, as_json: bool) -> int:
     embeddings = build_embeddings(settings)
     with open_index(settings, embeddings) as index:
@@ -142,7 +136,7 @@ def print_documents(settings: Settings, *, as_json: bool) -> int:
         print("The index is empty. Run `assistant ingest PATH...` (no PATH: the bundled corpus).")
         return 0
     for row in rows:
-        shown = row | {"date": _date_display(row["date"])}
+        shown = row | {"date": display_date(row["date"])}
         details = ", ".join(
             f"{label}: {shown[key]}"
             for label, key in (("loại", "kind"), ("số", "number"), ("ngày", "date"), ("kỳ", "period"),

@@ -7,15 +7,18 @@ question typed without diacritics ("ty le ho ngheo nam 2025") is understood like
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ingest.text import fold, index_text
+from assistant.diacritics import typed_without_diacritics
+from ingest.text import canonical_tones, fold, index_text
 
 # The five-year plan period of the bundled corpus. "5 năm" / "nhiệm kỳ" without years means it;
 # callers with other corpora pass their own via `five_year_period`.
 DEFAULT_FIVE_YEAR_PERIOD = "2021-2025"
 H1_PREFIX = "6 tháng đầu năm "
+# Earlier user questions read to understand a follow-up: context older than this has moved on.
+MAX_CONTEXT_TURNS = 4
 
 # Words that carry no indicator meaning: question scaffolding, the province's name, generic
 # "target/indicator" words (every list item is one), and period words (periods are parsed apart).
@@ -32,6 +35,16 @@ _STOP_WORDS = frozenset(
     la gi nao the sao vay con thi a ha nhi oi cho hoi xin biet muon minh toi tinh cua cac nhung mot
     duoc dat va voi trong tren theo ve nam thang dau cuoi den co khong khoang bang may nhu dang da
     se can bi tai o ra vao hay hoac ubnd hdnd tin muc khi phai de hien toan nay do kia ay ai
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+# The same stop words as written with diacritics. Folding merges them with content words ("tại"
+# and "tái tạo", "đầu năm" and "đầu tư" stay merged, but "đất", "xã hội", "cơ cấu", "nhà máy",
+# "khí hậu" do not), so an accented word is dropped only in one of these forms.
+_STOP_FORMS = frozenset(
+    """
+    là gì nào thế sao vậy còn thì à a hả nhỉ ơi cho hỏi xin biết muốn mình tôi tỉnh của các những nhưng
+    một được đạt và với trong trên theo về năm tháng đầu cuối đến có không khoảng bằng mấy như đang đã
+    sẽ cần bị tại ở ra vào hay hoặc ubnd hdnd tin mức mục khi phải để hiện toàn này nay do đó kia ấy ai
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Abbreviations officials type, expanded to the documents' words (folded).
@@ -142,14 +155,27 @@ def _without_years_inside_ranges(periods: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
-def _terms(folded_rest: str) -> tuple[str, ...]:
+def _terms(folded_rest: str, content: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Indicator words; `content` lists folded stop words the question wrote as content words."""
     # Numbers other than periods ("tháng 9") are kept in QueryIntent.numbers, not as indicator words.
     words = [
         w
         for w in _WORD_RE.findall(_STOP_PHRASES.sub(" ", folded_rest))
-        if w not in _STOP_WORDS and not w[0].isdigit()
+        if (w not in _STOP_WORDS or w in content) and not w[0].isdigit()
     ]
     return tuple(words)
+
+
+def _accented(text: str, restore: Callable[[str], str] | None) -> str:
+    return restore(text) if restore is not None and typed_without_diacritics(text) else text
+
+
+def _accented_content_words(question: str) -> frozenset[str]:
+    """Folded forms of the question's accented words that fold onto a stop word but are not one."""
+    words = re.findall(r"[^\W\d_]+", canonical_tones(question).lower())
+    return frozenset(
+        fold(w) for w in words if not w.isascii() and w not in _STOP_FORMS and fold(w) in _STOP_WORDS
+    )
 
 
 def _doc_hints(folded: str) -> tuple[str, ...]:
@@ -173,6 +199,12 @@ def is_elliptic(question: str) -> bool:
     if _FOLLOWUP_START_RE.search(folded):
         return True
     return bool(_FOLLOWUP_END_RE.search(folded)) and len(_WORD_RE.findall(folded)) <= 6
+
+
+def _only_a_period(question: str, five_year_period: str) -> bool:
+    """'Vậy năm 2020 đạt bao nhiêu?': a period and no indicator, which only the conversation supplies."""
+    periods, rest = _periods(_expand(fold(question)), five_year_period)
+    return bool(periods) and not _terms(_without_document_phrases(rest))
 
 
 def _period_phrase(folded: str) -> re.Match[str] | None:
@@ -237,7 +269,9 @@ def rewrite_followup(question: str, previous: str, five_year_period: str = DEFAU
     return f"{indicator} là bao nhiêu?"
 
 
-def _inherit_context(question: str, previous: str, five_year_period: str) -> tuple[str, tuple[str, ...]]:
+def _inherit_context(
+    question: str, previous: QueryIntent, five_year_period: str
+) -> tuple[str, tuple[str, ...]]:
     """In a conversation, a question naming no period (or document) keeps the previous one's.
 
     "Thông qua tại kỳ họp thứ mấy?" after a question about the 2021-2025 resolution is about that
@@ -245,12 +279,10 @@ def _inherit_context(question: str, previous: str, five_year_period: str) -> tup
     """
     folded = fold(question)
     periods, _ = _periods(folded, five_year_period)
-    prev_folded = fold(previous)
-    prev_periods, _ = _periods(prev_folded, five_year_period)
     interpreted = question
-    if not periods and prev_periods:
-        interpreted = f"{question.rstrip().rstrip('?').rstrip()} ({_spoken_period(prev_periods[0])})?"
-    hints = () if _doc_hints(folded) else _doc_hints(prev_folded)
+    if not periods and previous.periods:
+        interpreted = f"{question.rstrip().rstrip('?').rstrip()} ({_spoken_period(previous.periods[0])})?"
+    hints = () if _doc_hints(folded) else previous.doc_hints
     return interpreted, hints
 
 
@@ -285,14 +317,22 @@ def understand(
     question: str,
     history: Sequence[str] = (),
     five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD,
+    restore: Callable[[str], str] | None = None,
 ) -> QueryIntent:
-    """Understand a question; `history` lists the earlier user questions, oldest first."""
+    """Understand a question; `history` lists the earlier user questions, oldest first.
+
+    `restore` (e.g. `HybridRetriever.restorer().restore`) writes a question typed without
+    diacritics back with them, so "dien tai tao" keeps "tái" where "tại" would be dropped.
+    """
     original = question.strip()
     interpreted = original
     is_followup = False
-    previous = next((h for h in reversed(history) if h.strip()), None)
-    if previous is not None and is_elliptic(original):
-        interpreted = rewrite_followup(original, previous, five_year_period)
+    earlier = [h for h in history if h.strip()][-MAX_CONTEXT_TURNS:]
+    # The previous question as it was understood, itself in its context: a conversation about the
+    # H1-2023 conference stays about it over several follow-ups that never name it again.
+    previous = understand(earlier[-1], earlier[:-1], five_year_period, restore) if earlier else None
+    if previous is not None and (is_elliptic(original) or _only_a_period(original, five_year_period)):
+        interpreted = rewrite_followup(original, previous.interpreted, five_year_period)
         is_followup = True
     inherited_hints: tuple[str, ...] = ()
     if previous is not None and not is_followup:
@@ -309,7 +349,7 @@ def understand(
         folded=folded,
         periods=periods,
         doc_hints=hints,
-        terms=_terms(_without_document_phrases(rest)),
+        terms=_terms(_without_document_phrases(rest), _accented_content_words(_accented(interpreted, restore))),
         wants_figure=_wants_figure(folded),
         is_followup=is_followup,
         numbers=_non_year_numbers(rest),

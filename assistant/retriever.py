@@ -18,7 +18,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from assistant.diacritics import DiacriticRestorer, has_diacritics
+from assistant.diacritics import DiacriticRestorer, typed_without_diacritics
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from ingest.text import fold, search_tokens
 
@@ -248,9 +248,9 @@ class HybridRetriever(BaseRetriever):
 
     def dense_query(self, intent: QueryIntent) -> str:
         """What the dense model embeds: a question typed without diacritics gets them back first."""
-        if has_diacritics(intent.normalized):
-            return intent.normalized
-        return self.restorer().restore(intent.normalized)
+        if typed_without_diacritics(intent.normalized):
+            return self.restorer().restore(intent.normalized)
+        return intent.normalized
 
     def retrieve(self, intent: QueryIntent, k: int | None = None) -> list[RankedChunk]:
         vector = self.embeddings.embed_query(self.dense_query(intent))

@@ -14,6 +14,7 @@ from assistant.models import Answer, Citation, RetrievedPassage, Turn
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from assistant.retriever import HybridRetriever, RankedChunk, chunk_id_of
 from assistant.settings import Settings
+from ingest.text import display_date
 
 if TYPE_CHECKING:
     from assistant.llm import LLMAnswerer
@@ -39,16 +40,6 @@ class DocumentInfo:
     meta: dict[str, Any]
 
 
-def _date_display(value: object) -> str | None:
-    text = str(value or "")
-    parts = text.split("-")
-    if len(parts) == 3 and all(parts):
-        return f"{parts[2]}/{parts[1]}/{parts[0]}"
-    if len(parts) == 2 and all(parts):
-        return f"{parts[1]}/{parts[0]}"
-    return text or None
-
-
 def location_of(chunk: Any, meta: dict[str, Any]) -> str:
     """'trang 3 · Điều 1 › 2. Các chỉ tiêu chủ yếu › c)': page only for PDFs."""
     parts = []
@@ -71,7 +62,7 @@ def citation_for(n: int, item: RankedChunk) -> Citation:
         source=str(getattr(chunk, "source", "") or meta.get("source") or ""),
         title=str(meta.get("title") or meta.get("source") or ""),
         number=meta.get("number") or None,
-        date=_date_display(meta.get("date")),
+        date=display_date(meta.get("date")),
         period=meta.get("period") or None,
         location=location_of(chunk, meta),
         quote=re.sub(r"[ \t]*\n[ \t]*", " ", str(getattr(chunk, "text", ""))).strip(),
@@ -201,7 +192,7 @@ class Assistant:
                     title=str(meta.get("title") or meta.get("source") or ""),
                     kind=meta.get("kind"),
                     number=meta.get("number"),
-                    date=_date_display(meta.get("date")),
+                    date=display_date(meta.get("date")),
                     period=meta.get("period"),
                     chunks=len(getattr(doc, "chunk_ids", []) or []),
                     meta=meta,

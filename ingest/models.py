@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.text import display_date
+
 
 @dataclass(frozen=True)
 class Page:
@@ -40,14 +42,7 @@ class DocumentMeta:
 
     @property
     def date_display(self) -> str | None:
-        if not self.date:
-            return None
-        parts = self.date.split("-")
-        if len(parts) == 3:
-            return f"{parts[2]}/{parts[1]}/{parts[0]}"
-        if len(parts) == 2:
-            return f"{parts[1]}/{parts[0]}"
-        return self.date
+        return display_date(self.date)
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,15 @@ def find_numbers(text: str) -> list[NumberMention]:
     return found
 
 
+def display_date(iso: object) -> str | None:
+    """An ISO date as officials write it: "2020-12-09" → "09/12/2020", "2020-11" → "11/2020"."""
+    text = str(iso or "").strip()
+    parts = text.split("-")
+    if len(parts) in (2, 3) and all(p.isdigit() for p in parts):
+        return "/".join(reversed(parts))
+    return text or None
+
+
 def _number_token(raw: str) -> str:
     value = parse_vn_number(raw)
     if value is None:

@@ -23,9 +23,11 @@ def test_the_period_a_question_names_is_found(question: str, period: str) -> Non
 
 def test_unaccented_and_tone_variant_questions_read_the_same() -> None:
     accented = understand("Tỷ lệ đô thị hóa năm 2025 là bao nhiêu?")
-    assert understand("ty le do thi hoa nam 2025 la bao nhieu").terms == accented.terms
+    bare = understand("ty le do thi hoa nam 2025 la bao nhieu")
+    # Without accents "đô thị" cannot be told from the stop words "do", "thì"; the rest is the same.
+    assert accented.terms == ("ty", "le", "do", "thi", "hoa") and bare.terms == ("ty", "le", "hoa")
+    assert bare.periods == accented.periods == ("2025",)
     assert understand("Tỷ lệ đô thị hoá năm 2025 là bao nhiêu?").terms == accented.terms
-    assert accented.periods == ("2025",)
 
 
 def test_scaffolding_words_are_not_content_terms() -> None:
@@ -69,3 +71,54 @@ def test_question_without_period_in_a_conversation_keeps_the_previous_period() -
 def test_standalone_question_is_left_alone() -> None:
     intent = understand("Kim ngạch xuất khẩu năm 2025?", [])
     assert intent.interpreted == "Kim ngạch xuất khẩu năm 2025?" and not intent.is_followup
+
+
+def test_a_year_inside_the_plan_period_named_is_a_date_in_that_plan() -> None:
+    intent = understand("Kế hoạch 5 năm 2021-2025 đặt tỷ lệ hộ nghèo đến cuối năm 2025 là bao nhiêu?")
+    assert intent.periods == ("2021-2025",)
+    assert understand("Tỷ lệ hộ nghèo năm 2025 và giai đoạn 2016-2020?").periods == ("2016-2020", "2025")
+
+
+def test_a_deadline_question_does_not_ask_for_a_figure() -> None:
+    assert not understand("Đến khi nào phải hoàn thành xóa nhà tạm?").wants_figure
+    assert understand("Đến khi nào và bao nhiêu căn nhà tạm phải xóa?").wants_figure
+
+
+def test_words_naming_the_source_are_not_indicator_terms() -> None:
+    intent = understand("Hội nghị Tỉnh ủy sơ kết 6 tháng đầu năm 2023 đánh giá tỷ lệ hộ nghèo bao nhiêu?")
+    assert "tin" in intent.doc_hints
+    assert intent.terms == ("ty", "le", "ho", "ngheo")
+
+
+def test_who_questions_ask_for_a_person() -> None:
+    assert understand("Ai phát biểu chỉ đạo tại hội nghị?").asks_person
+    assert "ai" not in understand("Ai phát biểu chỉ đạo tại hội nghị?").terms
+    assert not understand("Tỷ lệ hộ nghèo là bao nhiêu?").asks_person
+
+
+def test_context_carries_over_several_follow_ups() -> None:
+    history = ["Hội nghị Tỉnh ủy sơ kết 6 tháng đầu năm 2023 tổ chức ngày nào?", "Ai phát biểu chỉ đạo?"]
+    intent = understand("Ông ấy yêu cầu các cấp ủy làm gì?", history)
+    assert intent.periods == ("6 tháng đầu năm 2023",) and "tin" in intent.doc_hints
+    followup = understand("Còn giai đoạn 2021-2025 thì sao?", ["Tỷ lệ đô thị hóa năm 2025?", "còn tỷ lệ hộ nghèo?"])
+    assert followup.interpreted == "Tỷ lệ hộ nghèo giai đoạn 2021-2025 là bao nhiêu?"
+
+
+def test_a_question_naming_only_a_period_continues_the_conversation() -> None:
+    intent = understand("Vậy năm 2020 đạt bao nhiêu?", ["Tăng trưởng GRDP năm 2025 là bao nhiêu?"])
+    assert intent.interpreted == "Tăng trưởng GRDP năm 2020 là bao nhiêu?" and intent.is_followup
+    assert understand("Vậy năm 2020 đạt bao nhiêu?").interpreted == "Vậy năm 2020 đạt bao nhiêu?"
+
+
+def test_a_content_word_that_folds_onto_a_stop_word_is_kept_when_written_with_its_accents() -> None:
+    # "tái tạo" folds like "tại", "đất" like "đạt": the accents tell them apart.
+    assert understand("Phát triển bao nhiêu MW điện tái tạo?").terms == ("phat", "trien", "mw", "dien", "tai", "tao")
+    assert "dat" in understand("Diện tích đất nông nghiệp là bao nhiêu?").terms
+    assert "dat" not in understand("Kim ngạch xuất khẩu đạt bao nhiêu?").terms
+
+
+def test_a_restorer_tells_content_words_from_stop_words_in_an_unaccented_question() -> None:
+    def restore(text: str) -> str:
+        return text.replace("do thi", "đô thị")
+
+    assert understand("ty le do thi hoa nam 2025", restore=restore).terms == ("ty", "le", "do", "thi", "hoa")
