@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # The five Vietnamese tone marks as combining characters (NFD).
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
@@ -122,6 +123,8 @@ def index_text(text: str) -> str:
     return re.sub(r"[ ]{2,}", " ", canonical_tones(clean_characters(text))).strip()
 
 
+# Retrieval folds the same chunk sentences for every question: memoised, as fold is pure.
+@lru_cache(maxsize=32768)
 def fold(text: str) -> str:
     """Lower-case, diacritic-free key: what a query typed without diacritics matches."""
     return strip_diacritics(canonical_tones(clean_characters(text))).lower()

