@@ -2,8 +2,9 @@
 
 Every expected figure must be quoted in its evidence, and every evidence must be found in its
 document, compared after NFC and collapsing whitespace (PDF-style hard line breaks count as spaces).
-The same checks run on dataset.jsonl (the tuning set) and holdout.jsonl (the held-out set nobody tunes
-on); the held-out set must also stay apart from the tuning set, or it stops measuring generalisation.
+The same checks run on dataset.jsonl (the tuning set) and on the held-out sets nobody tunes on:
+holdout.jsonl, and holdout2.jsonl, written after tuning on both others had begun. A held-out set must stay
+apart from every set tuned on before it, or it stops measuring generalisation.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 REPO_ROOT = Path(__file__).parents[2]
 DATASET = REPO_ROOT / "evals" / "dataset.jsonl"
 HOLDOUT = REPO_ROOT / "evals" / "holdout.jsonl"
-HOLDOUT_ID_PREFIX = "ho-"
+HOLDOUT2 = REPO_ROOT / "evals" / "holdout2.jsonl"
 CORPUS_DIR = REPO_ROOT / "corpus"
 
 REQUIRED_FIELDS = {"id", "question", "history", "answerable", "expected", "source", "evidence", "kind"}
@@ -40,7 +41,30 @@ MIN_PER_KIND = {
     "unanswerable": 12,
     "followup": 6,
 }
+# Each answerable kind must draw on this many documents (or on as many as it has items, when fewer).
+MIN_DOCUMENTS_PER_KIND = 3
 _WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class HeldOutSet:
+    """A held-out eval set: its id prefix and the sets it must not re-ask (those tuned on before it)."""
+
+    path: Path
+    id_prefix: str
+    kept_apart_from: tuple[Path, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+HELD_OUT_SETS = (
+    HeldOutSet(HOLDOUT, "ho-", (DATASET,)),
+    HeldOutSet(HOLDOUT2, "h2-", (DATASET, HOLDOUT)),
+)
+# (held-out set, set it must stay apart from): one test case per pair, so a failure names both files.
+HELD_OUT_PAIRS = [(held_out, other) for held_out in HELD_OUT_SETS for other in held_out.kept_apart_from]
 
 
 @dataclass(frozen=True)
@@ -80,7 +104,7 @@ def _load_items(path: Path) -> list[LoadedItem]:
     return items
 
 
-@pytest.fixture(scope="module", params=[DATASET, HOLDOUT], ids=lambda path: path.name)
+@pytest.fixture(scope="module", params=[DATASET, HOLDOUT, HOLDOUT2], ids=lambda path: path.name)
 def items(request: pytest.FixtureRequest) -> list[LoadedItem]:
     """Every validity check below runs once per eval set."""
     path: Path = request.param
@@ -179,13 +203,22 @@ def test_answerable_items_cite_corpus_files_and_cover_all_five(items: list[Loade
 
 
 def test_kinds_are_spread_over_the_documents(items: list[LoadedItem]) -> None:
-    """Each answerable kind draws on at least three documents, so no kind measures one document only."""
+    """Each answerable kind draws on at least three documents, so no kind measures one document only.
+
+    A kind with fewer items than that (the small held-out sets) puts each item on another document.
+    """
     sources_per_kind: dict[str, set[str]] = {}
+    items_per_kind: Counter[str] = Counter()
     for item in items:
         if item.data["answerable"]:
             sources_per_kind.setdefault(item.data["kind"], set()).add(item.data["source"])
-    narrow = {kind: sorted(sources) for kind, sources in sources_per_kind.items() if len(sources) < 3}
-    assert not narrow, f"kinds drawn from fewer than 3 documents: {narrow}"
+            items_per_kind[item.data["kind"]] += 1
+    narrow = {
+        kind: sorted(sources)
+        for kind, sources in sources_per_kind.items()
+        if len(sources) < min(MIN_DOCUMENTS_PER_KIND, items_per_kind[kind])
+    }
+    assert not narrow, f"kinds drawn from too few documents (need {MIN_DOCUMENTS_PER_KIND}): {narrow}"
 
 
 def test_every_expected_string_is_quoted_in_the_evidence(items: list[LoadedItem]) -> None:
@@ -274,13 +307,24 @@ def test_holdout_uses_every_kind(holdout_items: list[LoadedItem]) -> None:
     assert not missing, f"kinds without any held-out item: {sorted(missing)}"
 
 
-def test_holdout_ids_are_prefixed_and_do_not_collide_with_dataset_ids(
-    holdout_items: list[LoadedItem], dataset_items: list[LoadedItem]
-) -> None:
-    unprefixed = [item.label for item in holdout_items if not item.data["id"].startswith(HOLDOUT_ID_PREFIX)]
-    assert not unprefixed, f"held-out ids must start with {HOLDOUT_ID_PREFIX!r}: {unprefixed}"
-    shared = {item.data["id"] for item in holdout_items} & {item.data["id"] for item in dataset_items}
-    assert not shared, f"ids used in both {DATASET.name} and {HOLDOUT.name}: {sorted(shared)}"
+@pytest.mark.parametrize("held_out", HELD_OUT_SETS, ids=lambda held_out: held_out.name)
+def test_held_out_ids_carry_their_prefix(held_out: HeldOutSet) -> None:
+    unprefixed = [
+        item.label
+        for item in _load_items(held_out.path)
+        if not item.data["id"].startswith(held_out.id_prefix)
+    ]
+    assert not unprefixed, f"{held_out.name} ids must start with {held_out.id_prefix!r}: {unprefixed}"
+
+
+@pytest.mark.parametrize(
+    ("held_out", "other"), HELD_OUT_PAIRS, ids=lambda value: getattr(value, "name", None)
+)
+def test_held_out_ids_do_not_collide_with_earlier_sets(held_out: HeldOutSet, other: Path) -> None:
+    shared = {item.data["id"] for item in _load_items(held_out.path)} & {
+        item.data["id"] for item in _load_items(other)
+    }
+    assert not shared, f"ids used in both {other.name} and {held_out.name}: {sorted(shared)}"
 
 
 def _question_key(question: str) -> str:
@@ -292,34 +336,37 @@ def _passages_overlap(first: str, second: str) -> bool:
     return first in second or second in first
 
 
-def test_holdout_does_not_reask_dataset_items(
-    holdout_items: list[LoadedItem], dataset_items: list[LoadedItem]
-) -> None:
-    """A held-out item may quote a passage the tuning set also quotes only to ask for another of its figures.
+@pytest.mark.parametrize(
+    ("held_out", "other"), HELD_OUT_PAIRS, ids=lambda value: getattr(value, "name", None)
+)
+def test_held_out_set_does_not_reask_earlier_items(held_out: HeldOutSet, other: Path) -> None:
+    """A held-out item may quote a passage an earlier set also quotes only to ask for another of its figures.
 
     Same question, or the same (overlapping) passage with a shared expected string, means the item was
     effectively tuned on and would overstate how well the assistant generalises.
     """
-    dataset_questions = {_question_key(item.data["question"]): item.data["id"] for item in dataset_items}
+    held_out_items, earlier_items = _load_items(held_out.path), _load_items(other)
+    earlier_questions = {_question_key(item.data["question"]): item.data["id"] for item in earlier_items}
     problems = [
-        f"{item.label}: same question as {dataset_questions[_question_key(item.data['question'])]}"
-        for item in holdout_items
-        if _question_key(item.data["question"]) in dataset_questions
+        f"{item.label}: same question as {other.name} {earlier_questions[_question_key(item.data['question'])]}"
+        for item in held_out_items
+        if _question_key(item.data["question"]) in earlier_questions
     ]
-    for item in holdout_items:
+    for item in held_out_items:
         if not item.data["answerable"]:
             continue
         expected = {_normalise(e) for e in item.data["expected"]}
         for source, evidence in _evidence_passages(item.data):
-            for other in dataset_items:
-                if not other.data["answerable"]:
+            for earlier in earlier_items:
+                if not earlier.data["answerable"]:
                     continue
-                shared = expected & {_normalise(e) for e in other.data["expected"]}
+                shared = expected & {_normalise(e) for e in earlier.data["expected"]}
                 if shared and any(
-                    other_source == source and _passages_overlap(evidence, other_evidence)
-                    for other_source, other_evidence in _evidence_passages(other.data)
+                    earlier_source == source and _passages_overlap(evidence, earlier_evidence)
+                    for earlier_source, earlier_evidence in _evidence_passages(earlier.data)
                 ):
                     problems.append(
-                        f"{item.label}: asks for {sorted(shared)} from the passage {other.data['id']} already uses"
+                        f"{item.label}: asks for {sorted(shared)} from the passage {other.name} "
+                        f"{earlier.data['id']} already uses"
                     )
     assert not problems, "\n".join(problems)
