@@ -229,6 +229,21 @@ def _spell_abbreviations(text: str) -> str:
     return _ABBREVIATION_RE.sub(lambda m: _DOCUMENT_ABBREVIATIONS[m.group(1)], text)
 
 
+_ACRONYM_RE = re.compile(r"\(([A-ZĐ][A-ZĐ0-9&]{1,7})\)")
+ACRONYM_REACH = 3
+
+
+def _acronym_pairs(text: str) -> tuple[str, ...]:
+    """'tăng trưởng kinh tế (GRDP)' also reads 'tăng trưởng GRDP': the acronym after each of the
+    phrase's last words, so the question's pair ("trưởng GRDP") is found though the parenthesis splits it."""
+    out: list[str] = []
+    for match in _ACRONYM_RE.finditer(text):
+        acronym = fold(match.group(1))
+        for word in _tokens(text[: match.start()])[-ACRONYM_REACH:]:
+            out += [word, acronym]
+    return tuple(out)
+
+
 def _unit_after(text: str, end: int) -> tuple[str, ...]:
     rest = text[end : end + 60]
     if rest.lstrip().startswith("%"):
@@ -297,10 +312,11 @@ def _subject_tokens(segment: str) -> tuple[tuple[str, ...], ...]:
 def segment_info(text: str) -> SegmentInfo:
     spelt = _spell_abbreviations(text)
     figures = figures_in(spelt)
+    implied = tuple(w for fig in figures[:1] if fig.unit[:1] for w in _IMPLIED_BY_UNIT.get(fig.unit[0], ()))
     return SegmentInfo(
         text,
-        tuple(_tokens(spelt)),
-        _subject_tokens(spelt),
+        tuple(_tokens(spelt)) + implied + _acronym_pairs(text),
+        tuple(toks + implied for toks in _subject_tokens(spelt)),
         bool(figures),
         tuple(figures),
         _figure_windows(spelt, figures),
@@ -327,15 +343,44 @@ def asked_form(folded_question: str) -> AskedForm:
     return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)), rank)
 
 
+# "bao nhiêu người" is answered by a count of any kind of people ("7.194 lao động").
+_PEOPLE_UNITS = frozenset({"nguoi", "lao", "hoc", "can", "dang", "thanh", "benh", "cong", "doan", "hoi", "ho"})
+
+
+# "mấy vụ", "bao nhiêu lượt": counts of occurrences, whichever word the document uses ("9 trường hợp").
+_CASE_UNITS = frozenset({"vu", "truong", "lan", "luot"})
+# A figure in hectares is an area: "74.000ha trồng dừa" answers "diện tích trồng dừa".
+_IMPLIED_BY_UNIT = {"ha": ("dien", "tich")}
+
+
 def _unit_matches(asked: Sequence[str], unit: Sequence[str]) -> bool:
     if not asked or not unit:
         return False
+    if asked[0] == "nguoi" and unit[0] in _PEOPLE_UNITS:
+        return True
+    if asked[0] in _CASE_UNITS and unit[0] in _CASE_UNITS:
+        return True
     if asked[0] in _MONEY_WORDS:
         return unit[0] in _MONEY_WORDS and (asked[0] == "tien" or asked[0] == unit[0])
     if unit[0] in _MAGNITUDE_WORDS:
         # "1,2 triệu tấn", "230 ngàn lượt": the unit follows the magnitude.
         unit = unit[1:]
     return bool(unit) and asked[0] == unit[0]
+
+
+# Small counts written in words: "ít nhất một cụm công nghiệp". ("năm", "sáu", "bảy" fold onto
+# other words and are left out.)
+_NUMBER_WORDS = frozenset({"mot", "hai", "ba", "bon", "muoi"})
+
+
+def _counted_in_words(form: AskedForm, tokens: Sequence[str]) -> frozenset[int]:
+    """The asked units a passage counts with a number word ("một cụm công nghiệp" for "mấy CCN")."""
+    out = set()
+    text = " ".join(tokens)
+    for i, asked in enumerate(form.units):
+        if asked[0] != "%" and re.search(rf"\b(?:{'|'.join(_NUMBER_WORDS)}) {' '.join(asked)}\b", text):
+            out.add(i)
+    return frozenset(out)
 
 
 def _parts_answered(form: AskedForm, seg: SegmentInfo) -> frozenset[int]:
@@ -352,6 +397,12 @@ def _parts_answered(form: AskedForm, seg: SegmentInfo) -> frozenset[int]:
     return frozenset(out)
 
 
+# Units of measure (folded), as opposed to counted things ("doanh nghiệp", "dự án", "người").
+_MEASURE_UNITS = frozenset(
+    {"ha", "km", "m", "m2", "m3", "tan", "kg", "mw", "kw", "kwh", "ty", "trieu", "nghin", "dong", "usd", "lit"}
+)
+
+
 def _form_conflict(form: AskedForm, seg: SegmentInfo, parts: frozenset[int]) -> bool:
     """The passage answers none of the asked parts and holds something else: no document number of
     the kind asked, or figures counting another thing: the thing asked is not even named ("bao nhiêu
@@ -362,7 +413,12 @@ def _form_conflict(form: AskedForm, seg: SegmentInfo, parts: frozenset[int]) -> 
     if form.reference_kinds or form.rank:
         return True
     if not seg.figures:
-        return False
+        # "bao nhiêu ha" is not answered by a passage that gives no figure at all.
+        return True
+    if any(asked[0] in _MEASURE_UNITS for asked in form.units):
+        # A measure ("bao nhiêu ha", "mấy MW") is answered only by a figure in that measure: that the
+        # word shows up elsewhere proves nothing ("hạ tầng" folds to "ha").
+        return True
     percents = [fig.unit[:1] == ("%",) for fig in seg.figures]
     pairs = set(zip(seg.tokens, seg.tokens[1:], strict=False))
     for asked in form.units:
@@ -394,6 +450,7 @@ class Candidate:
     score: float
     parts: frozenset[int] = frozenset()  # asked parts (AskedForm) it answers
     form_conflict: bool = False  # its figures count something other than what was asked
+    head_ok: bool = True  # it names the head phrase of the indicator asked ("thu nhập", "trồng lúa")
 
 
 @dataclass(frozen=True)
@@ -468,6 +525,11 @@ def _period_of(intent: QueryIntent, item: RankedChunk, segment: str) -> str:
     if not intent.wants_figure and any(doc_period == H1_PREFIX + p for p in intent.periods):
         # A half-year report's decisions and plans are the year's; its figures are not the year's.
         return "mentioned"
+    title = fold(str(item.meta.get("title") or ""))
+    if not intent.wants_figure and any(re.search(rf"\b{re.escape(p)}\b", title) for p in intent.years):
+        # "Báo cáo … năm 2020 và nhiệm vụ … năm 2021": its tasks are the next year's, though its
+        # figures are not.
+        return "mentioned"
     return "other"
 
 
@@ -505,6 +567,28 @@ class SegmentCache:
         return found
 
 
+def _head_phrase(terms: Sequence[str], folded_question: str, weights: TermWeights) -> tuple[str, ...]:
+    """The indicator's head word, when the question opens with the indicator's name.
+
+    "Thu nhập bình quân đầu người …" is not "GRDP bình quân đầu người", "Diện tích trồng lúa …" is
+    not "4.000 ha nuôi tôm": a figure answers only a passage naming the head. A question opening
+    with something else (a document, a period, an abbreviation the corpus never writes) has no
+    head to require.
+    """
+    occasion = set(" ".join(_OCCASION_RE.findall(folded_question)).split())
+    content = [t for t in terms if t not in _HEAD_SKIP_WORDS and t not in occasion]
+    opening = [
+        w for w in re.findall(r"[a-z]+|\d+", _OCCASION_RE.sub(" ", folded_question)) if w not in _HEAD_SKIP_WORDS
+    ]
+    if not content or not opening or opening[0] != content[0] or content[0] not in weights.idf:
+        return ()
+    # A measure word right after the head belongs to it: "dân số" is not "người dân".
+    following = re.search(rf"\b{content[0]} ([a-z]+)", folded_question)
+    if following and following.group(1) in _MEASURE_WORDS and following.group(1) in terms:
+        return (content[0], following.group(1))
+    return (content[0],)
+
+
 def _indicator_terms(terms: Sequence[str], form: AskedForm, folded_question: str) -> tuple[str, ...]:
     """The question's words a passage must hold: framing verbs and the words of a rank question
     ("đứng thứ mấy cả nước") out; for a document number asked, the kind of document ("báo cáo")
@@ -524,7 +608,8 @@ def candidates(
 ) -> list[Candidate]:
     form = asked_form(intent.folded)
     terms = _indicator_terms(intent.terms, form, intent.folded)
-    wants_person = bool(_WHO_QUESTION_RE.search(intent.folded))
+    wants_person = intent.asks_person or bool(_WHO_QUESTION_RE.search(intent.folded))
+    head = _head_phrase(terms, intent.folded, weights) if intent.wants_figure else ()
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
@@ -537,7 +622,8 @@ def candidates(
             cov = coverage(terms, seg.tokens + context + topic, weights)
             focus = max((coverage(terms, w, weights, SUBJECT_BIGRAM_WEIGHT) for w in seg.windows), default=0.0)
             cites_asked = any(_REFERENCE_KINDS[kind] in seg.references for kind in form.reference_kinds)
-            if not intent.wants_figure or cites_asked:
+            worded = _counted_in_words(form, seg.tokens)
+            if not intent.wants_figure or cites_asked or worded:
                 # A document number is the answer itself: the passage as a whole must be about it.
                 subject = coverage(terms, seg.tokens, weights)
             elif seg.subject_tokens and cov:
@@ -547,8 +633,8 @@ def candidates(
                 subject = max(subject, focus)
             else:
                 subject = 0.0
-            parts = _parts_answered(form, seg)
-            answers_form = seg.has_figure or cites_asked
+            parts = _parts_answered(form, seg) | worded
+            answers_form = seg.has_figure or cites_asked or bool(worded)
             period = _period_of(intent, item, seg.text)
             score = _score(cov, subject, period, answers_form, intent.wants_figure, rank, hint)
             score += LEAD_PRECISION_WEIGHT * _lead_precision(terms, seg.text, weights)
@@ -563,6 +649,7 @@ def candidates(
                 score += PERSON_BONUS
             words = " ".join(seg.tokens + context)
             names_ok = all(re.search(rf"\b{re.escape(n)}\b", words) for n in intent.names)
+            head_ok = not head or re.search(rf"\b{' '.join(head)}\b", " ".join(seg.tokens + topic + context)) is not None
             found.append(
                 Candidate(
                     seg.text,
@@ -576,6 +663,7 @@ def candidates(
                     score,
                     parts,
                     _form_conflict(form, seg, parts),
+                    bool(head_ok),
                 )
             )
     found.sort(key=lambda c: c.score, reverse=True)
@@ -699,6 +787,14 @@ def answer_extractively(
         authored = answer_author(intent, ranked, document_chunks)
         if authored is not None:
             return authored
+        if ranked:
+            # A document without a signature block: quoting another passage would name the wrong person.
+            return refusal(
+                intent,
+                ranked[:1],
+                f"{document_phrase(ranked[0].meta)}: văn bản không ghi người ký "
+                f"(không có thông tin trả lời câu hỏi: “{_question_subject(intent)}”).",
+            )
     # A passage counting something other than what was asked is no answer, nor a reason to refuse.
     pool = [c for c in candidates(intent, ranked, weights, cache or SegmentCache()) if not c.form_conflict]
     subject = _question_subject(intent)
@@ -838,6 +934,7 @@ def _answers(candidate: Candidate) -> bool:
     """Enough of the question's words in the passage, and in what its figure is about."""
     return (
         candidate.names_ok
+        and candidate.head_ok
         and not candidate.form_conflict
         and candidate.coverage >= MIN_COVERAGE
         and candidate.subject >= MIN_SUBJECT_COVERAGE
@@ -867,6 +964,13 @@ _MEASURE_WORDS = frozenset(["toc", "do", "ty", "le", "trong", "muc", "tong", "gi
 # Words of a lead that say how or when an indicator is measured, not what it is ("bình quân giai
 # đoạn 2021-2025 đạt"): they do not make a lead less about what was asked.
 _LEAD_FILLER_WORDS = _MEASURE_WORDS | frozenset(["binh", "quan", "giai", "doan", "nam", "dat", "la", "khoang", "o", "muc"])
+# Words before an indicator's head: measures, "diện tích", "trồng"/"nuôi" before the crop or animal.
+# Also occasion and discourse words opening a question ("Đợt dịch năm 2020 …", "Riêng …", "Mỗi …").
+_HEAD_SKIP_WORDS = _MEASURE_WORDS | frozenset(
+    "dien tich nuoi san luong ke hoach du toan dot ky lan rieng moi tung con va".split()  # noqa: SIM905
+)
+# "Đợt dịch", "kỳ họp": when something happened, not what is counted.
+_OCCASION_RE = re.compile(r"\b(?:dot|ky|lan) [a-z]+")
 _MODIFIER_RE = re.compile(r"\s(?:của|vào)\s", re.IGNORECASE)
 
 

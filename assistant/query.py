@@ -26,7 +26,7 @@ _STOP_PHRASES = re.compile(
     r"\b(?:la bao nhieu|bao nhieu phan tram|bao nhieu|nhu the nao|the nao|ra sao|thi sao|chi tieu|muc tieu"
     r"|ben tre|nghi quyet|bao cao|uy ban nhan dan|hoi dong nhan dan|bi thu tinh uy|bi thu|bai viet"
     r"|ke hoach 5 nam|ke hoach nam nam|5 nam|giai doan|nhiem ky|phan dau|de ra|cho biet|hien nay|ket qua"
-    r"|cu the|van ban|tai lieu"
+    r"|cu the|van ban|tai lieu|luc nao|khi nao|bao gio|thoi diem nao|thoi gian nao"
     # Verbs of reporting name what the source did, not the indicator: "hội nghị sơ kết … đánh giá GRDP".
     r"|so ket|tong ket|danh gia|nhan dinh)\b"
 )
@@ -45,6 +45,7 @@ _STOP_FORMS = frozenset(
     là gì nào thế sao vậy còn thì à a hả nhỉ ơi cho hỏi xin biết muốn mình tôi tỉnh của các những nhưng
     một được đạt và với trong trên theo về năm tháng đầu cuối đến có không khoảng bằng mấy như đang đã
     sẽ cần bị tại ở ra vào hay hoặc ubnd hdnd tin mức mục khi phải để hiện toàn này nay do đó kia ấy ai
+    đâu
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Abbreviations officials type, expanded to the documents' words (folded).
@@ -60,8 +61,33 @@ _EXPANSIONS = {
     "kcn": "khu cong nghiep",
     "ccn": "cum cong nghiep",
     "htx": "hop tac xa",
-    "thu nhap binh quan": "grdp binh quan",
+    # Administrative abbreviations that fold onto no Vietnamese word, so typed in any case they
+    # are the abbreviation ("BC điều hành 2020", "KH 2021-2025", "NQ … số mấy", "KT-XH").
+    "bc": "bao cao",
+    "kh": "ke hoach",
+    "nq": "nghi quyet",
+    "qd": "quyet dinh",
+    "kt-xh": "kinh te xa hoi",
+    "kt xh": "kinh te xa hoi",
+    "ktxh": "kinh te xa hoi",
+    "dh": "dai hoc",
+    "thpt": "trung hoc pho thong",
+    "gddt": "giao duc va dao tao",
+    "cntt": "cong nghe thong tin",
+    "khcn": "khoa hoc va cong nghe",
+    "gtvt": "giao thong van tai",
 }
+# Abbreviations that fold onto common words ("DA" is also "đã", "CT" also "chi thị"): expanded only
+# when written in capitals, on the question as typed.
+_UPPERCASE_EXPANSIONS = {
+    "DA": "dự án",
+    "CT": "công trình",
+    "CCN": "cụm công nghiệp",
+    "KCN": "khu công nghiệp",
+    "ĐH": "đại học",
+    "TP": "thành phố",
+}
+_UPPERCASE_RE = re.compile(r"(?<![\w/-])(" + "|".join(_UPPERCASE_EXPANSIONS) + r")(?![\w/-])")
 _WORD_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 _RANGE_RE = re.compile(r"(?:giai doan|nhiem ky|thoi ky|ke hoach 5 nam|5 nam)?\s*\(?((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})\)?")
 _H1_RE = re.compile(r"6 thang dau (?:nam\s*)?((?:19|20)\d{2})")
@@ -88,7 +114,8 @@ _DOC_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bubnd\b|uy ban nhan dan"), "UBND"),
     (re.compile(r"\bhdnd\b|hoi dong nhan dan"), "HĐND"),
     (re.compile(r"ke hoach 5 nam|ke hoach nam nam"), "kế hoạch 5 năm"),
-    (re.compile(r"bi thu|bai viet"), "bài viết"),
+    # The whole reference names the document: "bài (viết) của Bí thư Tỉnh ủy".
+    (re.compile(r"(?:\bbai (?:viet )?(?:cua )?)?bi thu(?: tinh uy)?|bai viet"), "bài viết"),
     (re.compile(r"\bttxvn\b|\bban tin\b|\bbai bao\b|\bhoi nghi tinh uy\b|\btin tuc\b"), "tin"),
 )
 
@@ -113,6 +140,18 @@ class QueryIntent:
     @property
     def years(self) -> tuple[str, ...]:
         return tuple(p for p in self.periods if re.fullmatch(r"\d{4}", p))
+
+
+def _expansion_words(folded: str) -> frozenset[str]:
+    """Words an abbreviation spells out ("KT-XH" → "kinh tế xã hội"): content words, never stop words."""
+    return frozenset(
+        w for short, long in _EXPANSIONS.items() if re.search(rf"\b{re.escape(short)}\b", folded) for w in long.split()
+    )
+
+
+def _spell_capitals(text: str) -> str:
+    """'các DA trọng điểm' → 'các dự án trọng điểm' (not inside a document number like 16-CT/TU)."""
+    return _UPPERCASE_RE.sub(lambda m: _UPPERCASE_EXPANSIONS[m.group(1)], text)
 
 
 def _expand(folded: str) -> str:
@@ -172,10 +211,12 @@ def _accented(text: str, restore: Callable[[str], str] | None) -> str:
 
 def _accented_content_words(question: str) -> frozenset[str]:
     """Folded forms of the question's accented words that fold onto a stop word but are not one."""
+    if typed_without_diacritics(question):
+        # Unaccented words say nothing about which word was meant ("trong" or "trồng").
+        return frozenset()
+    # In an accented question an unaccented word is written as meant: "ha" is the hectare, not "hả".
     words = re.findall(r"[^\W\d_]+", canonical_tones(question).lower())
-    return frozenset(
-        fold(w) for w in words if not w.isascii() and w not in _STOP_FORMS and fold(w) in _STOP_WORDS
-    )
+    return frozenset(fold(w) for w in words if w not in _STOP_FORMS and fold(w) in _STOP_WORDS)
 
 
 def _doc_hints(folded: str) -> tuple[str, ...]:
@@ -339,7 +380,7 @@ def understand(
         interpreted, inherited_hints = _inherit_context(original, previous, five_year_period)
         is_followup = interpreted != original or bool(inherited_hints)
     normalized = index_text(interpreted)
-    folded = _expand(fold(interpreted))
+    folded = _expand(fold(_spell_capitals(interpreted)))
     periods, rest = _periods(folded, five_year_period)
     hints = tuple(dict.fromkeys(_doc_hints(folded) + inherited_hints))
     return QueryIntent(
@@ -349,7 +390,10 @@ def understand(
         folded=folded,
         periods=periods,
         doc_hints=hints,
-        terms=_terms(_without_document_phrases(rest), _accented_content_words(_accented(interpreted, restore))),
+        terms=_terms(
+            _without_document_phrases(rest),
+            _accented_content_words(_accented(interpreted, restore)) | _expansion_words(fold(interpreted)),
+        ),
         wants_figure=_wants_figure(folded),
         is_followup=is_followup,
         numbers=_non_year_numbers(rest),

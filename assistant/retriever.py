@@ -89,6 +89,10 @@ def period_relation(question_period: str, doc_period: str | None, text_folded: s
             return "mentioned"
     elif fold(question_period) in text_folded:
         return "mentioned"
+    half = re.fullmatch(r"6 thang dau nam (\d{4})", fold(question_period))
+    if half and doc_period and fold(doc_period).strip() == half.group(1) and "6 thang dau nam" in text_folded:
+        # The year's report naming its first half ("trong 6 tháng đầu năm tăng trưởng âm 1,37%").
+        return "mentioned"
     years = re.findall(r"\d{4}", question_period)
     if len(years) == 2 and f"{years[0]} - {years[1]}" in text_folded:
         return "mentioned"

@@ -158,7 +158,9 @@ class Assistant:
 
     def understand(self, question: str, history: list[Turn] | None = None) -> QueryIntent:
         previous = [t.content for t in (history or []) if t.role == "user"]
-        return understand(question, previous, five_year_period=self.five_year_period)
+        return understand(
+            question, previous, five_year_period=self.five_year_period, restore=self.retriever.restorer().restore
+        )
 
     def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
         question = validate_question(question)

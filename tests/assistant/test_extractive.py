@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assistant.extractive import TermWeights, answer_extractively, display_segment, figures_in, split_segments
+from assistant.extractive import (
+    TermWeights,
+    answer_extractively,
+    display_segment,
+    figures_in,
+    segment_info,
+    split_segments,
+)
 from assistant.query import understand
 from assistant.retriever import RankedChunk
 
@@ -187,3 +194,23 @@ def test_names_dates_and_document_numbers_are_not_figures() -> None:
         ("74.000", "ha"),
         ("65", "doanh"),
     ]
+
+
+def test_another_indicator_sharing_the_question_s_words_does_not_answer() -> None:
+    chunk = Chunk("004#9", "004.txt", "đ) GRDP bình quân đầu người đạt 62,0 triệu đồng/người;", "2. › đ)", None, META_2025)
+    ranked = [RankedChunk(chunk, 1.0, 1, 1)]
+    weights = TermWeights.from_texts([*(c.text for c in CHUNKS), chunk.text, "Thu nhập của người dân"])
+    income = answer_extractively(understand("Thu nhập bình quân đầu người năm 2025 là bao nhiêu?"), ranked, weights)
+    assert not income.found and "62,0" not in income.answer
+    grdp = answer_extractively(understand("GRDP bình quân đầu người năm 2025 là bao nhiêu?"), ranked, weights)
+    assert grdp.found and "62,0 triệu đồng/người" in grdp.answer
+
+
+def test_a_parenthesised_acronym_reads_with_the_phrase_it_names() -> None:
+    info = segment_info("a) Tốc độ tăng trưởng kinh tế (GRDP) năm là 6,0% - 6,5%;")
+    assert ("truong", "grdp") in set(zip(info.tokens, info.tokens[1:], strict=False))
+
+
+def test_an_area_in_hectares_answers_a_question_about_area() -> None:
+    info = segment_info("Đặc biệt, với hơn 74.000ha trồng dừa;")
+    assert {"dien", "tich"} <= set(info.tokens)

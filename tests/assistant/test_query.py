@@ -122,3 +122,23 @@ def test_a_restorer_tells_content_words_from_stop_words_in_an_unaccented_questio
         return text.replace("do thi", "đô thị")
 
     assert understand("ty le do thi hoa nam 2025", restore=restore).terms == ("ty", "le", "do", "thi", "hoa")
+
+
+def test_administrative_abbreviations_are_spelt_out() -> None:
+    intent = understand("BC điều hành 2020: KT-XH và các DA trọng điểm của KH 2021-2025, trường ĐH")
+    assert "báo cáo" in intent.doc_hints
+    for word in ("kinh", "te", "xa", "hoi", "du", "an", "ke", "hoach", "dai", "hoc"):
+        assert word in intent.terms
+    # Lower-case "da" is the word "đã", not the abbreviation of "dự án".
+    assert "du" not in understand("Các da trọng điểm").terms
+
+
+def test_in_an_accented_question_unaccented_units_and_content_words_stay() -> None:
+    assert understand("Diện tích trồng dừa bao nhiêu ha?").terms == ("dien", "tich", "trong", "dua", "ha")
+    assert understand("Có bao nhiêu DN giải thể?").terms == ("doanh", "nghiep", "giai", "the")
+
+
+def test_a_reference_to_the_secretary_s_article_names_the_document() -> None:
+    intent = understand("bai cua bi thu tinh uy nam 2021 yeu cau giai ngan bao nhieu phan tram von dau tu cong")
+    assert intent.doc_hints == ("bài viết",)
+    assert "bai" not in intent.terms and "uy" not in intent.terms

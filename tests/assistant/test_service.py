@@ -45,6 +45,9 @@ def test_indicator_with_several_periods_lists_each(corpus_assistant: Assistant) 
         "Chỉ tiêu kim ngạch xuất khẩu năm 2026 là bao nhiêu?",
         "Chỉ tiêu tăng trưởng GRDP năm 2025 của tỉnh Tiền Giang là bao nhiêu?",
         "GRDP năm 2024 của tỉnh thực tế tăng bao nhiêu?",
+        # "GRDP bình quân đầu người" is another indicator than income per head.
+        "Thu nhập bình quân đầu người của dân Bến Tre hiện nay bao nhiêu?",
+        "Diện tích trồng lúa năm 2025 là bao nhiêu ha?",
     ],
 )
 def test_questions_the_documents_do_not_answer_are_refused(corpus_assistant: Assistant, question: str) -> None:
@@ -65,6 +68,16 @@ def test_who_signed_is_answered_from_the_signature(corpus_assistant: Assistant) 
     result = corpus_assistant.answer("Ai ký Nghị quyết về nhiệm vụ phát triển kinh tế - xã hội 5 năm 2021-2025?")
     assert result.found and "Phan Văn Mãi" in result.answer
     assert result.citations[0].source == "002_dafdf37ecc6638ab.txt"
+
+
+def test_who_signed_a_document_without_signature_is_refused(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Ai ký Nghị quyết về nhiệm vụ phát triển kinh tế - xã hội năm 2025?")
+    assert not result.found and "không ghi người ký" in result.answer
+
+
+def test_questions_with_abbreviations_are_answered(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("NQ 5 năm 2021-2025: trường ĐH tại Bến Tre là thành viên của đâu?")
+    assert result.found and "Đại học quốc gia thành phố Hồ Chí Minh" in result.answer
 
 
 @pytest.mark.parametrize("question", ["", "   \n", "x" * 1001])
