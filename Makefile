@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
+# Written by engineers who never saw the answerer: the honest measure of how it generalises.
+HELDOUT_SETS := evals/holdout.jsonl evals/holdout2.jsonl evals/holdout3.jsonl
+
 .PHONY: setup setup-dev run ingest serve test lint typecheck unit eval bench clean
 
 $(BIN)/python:
@@ -48,6 +51,9 @@ eval: setup
 	rm -rf .data/ci-eval
 	ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest --no-progress --no-eval
 	ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval
+	for set in $(HELDOUT_SETS); do \
+	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
+	done
 
 test: lint typecheck unit eval
 

@@ -3,7 +3,8 @@
 Every expected figure must be quoted in its evidence, and every evidence must be found in its
 document, compared after NFC and collapsing whitespace (PDF-style hard line breaks count as spaces).
 The same checks run on dataset.jsonl (the tuning set) and on the held-out sets nobody tunes on:
-holdout.jsonl, and holdout2.jsonl, written after tuning on both others had begun. A held-out set must stay
+holdout.jsonl, holdout2.jsonl, written after tuning on both others had begun, and holdout3.jsonl,
+written while all three others were being tuned on. A held-out set must stay
 apart from every set tuned on before it, or it stops measuring generalisation.
 """
 
@@ -24,6 +25,7 @@ REPO_ROOT = Path(__file__).parents[2]
 DATASET = REPO_ROOT / "evals" / "dataset.jsonl"
 HOLDOUT = REPO_ROOT / "evals" / "holdout.jsonl"
 HOLDOUT2 = REPO_ROOT / "evals" / "holdout2.jsonl"
+HOLDOUT3 = REPO_ROOT / "evals" / "holdout3.jsonl"
 CORPUS_DIR = REPO_ROOT / "corpus"
 
 REQUIRED_FIELDS = {"id", "question", "history", "answerable", "expected", "source", "evidence", "kind"}
@@ -62,6 +64,7 @@ class HeldOutSet:
 HELD_OUT_SETS = (
     HeldOutSet(HOLDOUT, "ho-", (DATASET,)),
     HeldOutSet(HOLDOUT2, "h2-", (DATASET, HOLDOUT)),
+    HeldOutSet(HOLDOUT3, "h3-", (DATASET, HOLDOUT, HOLDOUT2)),
 )
 # (held-out set, set it must stay apart from): one test case per pair, so a failure names both files.
 HELD_OUT_PAIRS = [(held_out, other) for held_out in HELD_OUT_SETS for other in held_out.kept_apart_from]
@@ -104,7 +107,7 @@ def _load_items(path: Path) -> list[LoadedItem]:
     return items
 
 
-@pytest.fixture(scope="module", params=[DATASET, HOLDOUT, HOLDOUT2], ids=lambda path: path.name)
+@pytest.fixture(scope="module", params=[DATASET, HOLDOUT, HOLDOUT2, HOLDOUT3], ids=lambda path: path.name)
 def items(request: pytest.FixtureRequest) -> list[LoadedItem]:
     """Every validity check below runs once per eval set."""
     path: Path = request.param
