@@ -109,8 +109,18 @@ _REFERENCE_KINDS = {
     "thong bao": "TB",
     "nghi dinh": "NĐ",
     "cong van": "CV",
+    "thong tu": "TT",
 }
-_REFERENCE_KIND_RE = re.compile(r"\b(" + "|".join(_REFERENCE_KINDS) + r")\b")
+# The abbreviations questions write for a kind ("NĐ số mấy"), folded.
+_KIND_ABBREVIATIONS = {"nd": "nghi dinh", "qd": "quyet dinh", "ct": "chi thi", "tt": "thong tu", "nq": "nghi quyet"}
+_REFERENCE_KIND_RE = re.compile(r"\b(" + "|".join([*_REFERENCE_KINDS, *_KIND_ABBREVIATIONS]) + r")\b")
+# "năm nào", "tới năm nào": the answer is a year the passage writes.
+_YEAR_ASKED_RE = re.compile(r"\bnam nao\b")
+_YEAR_IN_TEXT_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+# "giai đoạn mấy", "đợt mấy": the answer is that word followed by its number ("giai đoạn 1").
+_ORDINAL_ASKED_RE = re.compile(r"\b(giai doan|dot|khoa|ky hop) (?:may|thu may|nao)\b")
+# "là gì", "thế nào", "ra sao", "gồm những gì": a definition, answered by words, not a figure.
+_DEFINITION_ASKED_RE = re.compile(r"\b(?:la gi|the nao|ra sao|gom nhung gi|nhu the nao)\b")
 # "… báo cáo số mấy", "kế hoạch số bao nhiêu": the kind named last before the question word.
 _NUMBER_ASKED_RE = re.compile(r"\bso (?:may|bao nhieu|hieu)\b")
 REFERENCE_LOOKBACK_CHARS = 40
@@ -135,7 +145,7 @@ _ABBREVIATION_RE = re.compile(
 )
 # What a "bao nhiêu X" / "mấy X" question counts: X, folded. Not after "thứ"/"số" (an ordinal or a
 # document number) nor "nhà máy" (a plant), and X must be a noun, not the next word of the sentence.
-_ASKED_UNIT_RE = re.compile(r"(?<!\bthu )(?<!\bso )(?<!\bnha )\b(?:bao nhieu|may)\s+([a-z%]+(?:\s+[a-z]+){0,2})")
+_ASKED_UNIT_RE = re.compile(r"(?<!\bthu )(?<!\bso )(?<!\bnha )(?<!\bdoan )(?<!\bdot )\b(?:bao nhieu|may)\s+([a-z%]+(?:\s+[a-z]+){0,2})")
 _NOT_UNIT_WORDS = frozenset(
     """
     vao cho so voi trong tren duoc la thi o tai de va nam thang ngay khi nua con vay nhi the ca dat tang
@@ -205,10 +215,17 @@ class AskedForm:
     units: tuple[tuple[str, ...], ...] = ()  # ("doanh", "nghiep"), ("ha",), ("%",)
     reference_kinds: tuple[str, ...] = ()  # folded kind names: "bao cao", "ke hoach" …
     rank: bool = False  # "đứng thứ mấy": a rank ("thứ 7/63")
+    year: bool = False  # "năm nào": a year
+    ordinals: tuple[str, ...] = ()  # "giai đoạn mấy": the folded word the number follows
 
     @property
     def parts(self) -> int:
-        return len(self.units) + len(self.reference_kinds) + int(self.rank)
+        return len(self.units) + len(self.reference_kinds) + int(self.rank) + int(self.year) + len(self.ordinals)
+
+    @property
+    def shaped(self) -> bool:
+        """The answer is a value of a shape (a year, a phase, a document number), not a measured figure."""
+        return bool(self.reference_kinds or self.rank or self.year or self.ordinals)
 
 
 @dataclass(frozen=True)
@@ -338,9 +355,11 @@ def asked_form(folded_question: str) -> AskedForm:
         before = folded_question[max(0, asked.start() - REFERENCE_LOOKBACK_CHARS) : asked.start()]
         named = _REFERENCE_KIND_RE.findall(before)
         if named:
-            kinds.append(named[-1])
+            kinds.append(_KIND_ABBREVIATIONS.get(named[-1], named[-1]))
     rank = bool(_RANK_QUESTION_RE.search(folded_question))
-    return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)), rank)
+    ordinals = tuple(dict.fromkeys(m.group(1) for m in _ORDINAL_ASKED_RE.finditer(folded_question)))
+    year = bool(_YEAR_ASKED_RE.search(folded_question))
+    return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)), rank, year, ordinals)
 
 
 # "bao nhiêu người" is answered by a count of any kind of people ("7.194 lao động").
@@ -392,8 +411,17 @@ def _parts_answered(form: AskedForm, seg: SegmentInfo) -> frozenset[int]:
     for j, kind in enumerate(form.reference_kinds):
         if _REFERENCE_KINDS[kind] in seg.references:
             out.add(len(form.units) + j)
+    base = len(form.units) + len(form.reference_kinds)
     if form.rank and (any(fig.ranked for fig in seg.figures) or _ROMAN_RANK_RE.search(seg.text)):
-        out.add(form.parts - 1)
+        out.add(base)
+    base += int(form.rank)
+    if form.year and _YEAR_IN_TEXT_RE.search(seg.text):
+        out.add(base)
+    base += int(form.year)
+    folded = " ".join(seg.tokens)
+    for k, word in enumerate(form.ordinals):
+        if re.search(rf"\b{word} (?:\d+|thu [a-z0-9]+|[ivxl]+)\b", folded):
+            out.add(base + k)
     return frozenset(out)
 
 
@@ -410,7 +438,7 @@ def _form_conflict(form: AskedForm, seg: SegmentInfo, parts: frozenset[int]) -> 
     (or the reverse)."""
     if not form.parts or parts:
         return False
-    if form.reference_kinds or form.rank:
+    if form.shaped:
         return True
     if not seg.figures:
         # "bao nhiêu ha" is not answered by a passage that gives no figure at all.
@@ -598,7 +626,7 @@ def _indicator_terms(terms: Sequence[str], form: AskedForm, folded_question: str
         framing.update(match.group(0).split())
     out = [t for t in terms if t not in framing]
     if form.reference_kinds:
-        out = [t for t in out if t != "so"]
+        out = [t for t in out if t != "so" and t not in _KIND_ABBREVIATIONS]
         out += [w for kind in form.reference_kinds for w in kind.split()]
     return tuple(out) or tuple(terms)
 
@@ -608,8 +636,11 @@ def candidates(
 ) -> list[Candidate]:
     form = asked_form(intent.folded)
     terms = _indicator_terms(intent.terms, form, intent.folded)
+    # A definition ("chủ đề … là gì") or a value of a shape ("năm nào") is answered by the passage
+    # that covers the question's words and holds the value, not by a measured figure.
+    wants_figure = intent.wants_figure and not (form.year or form.ordinals) and not _DEFINITION_ASKED_RE.search(intent.folded)
     wants_person = intent.asks_person or bool(_WHO_QUESTION_RE.search(intent.folded))
-    head = _head_phrase(terms, intent.folded, weights) if intent.wants_figure else ()
+    head = _head_phrase(terms, intent.folded, weights) if wants_figure else ()
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
@@ -623,7 +654,7 @@ def candidates(
             focus = max((coverage(terms, w, weights, SUBJECT_BIGRAM_WEIGHT) for w in seg.windows), default=0.0)
             cites_asked = any(_REFERENCE_KINDS[kind] in seg.references for kind in form.reference_kinds)
             worded = _counted_in_words(form, seg.tokens)
-            if not intent.wants_figure or cites_asked or worded:
+            if not wants_figure or cites_asked or worded:
                 # A document number is the answer itself: the passage as a whole must be about it.
                 subject = coverage(terms, seg.tokens, weights)
             elif seg.subject_tokens and cov:
@@ -634,8 +665,12 @@ def candidates(
             else:
                 subject = 0.0
             parts = _parts_answered(form, seg) | worded
-            answers_form = seg.has_figure or cites_asked or bool(worded)
+            answers_form = seg.has_figure or cites_asked or bool(worded) or bool(parts)
             period = _period_of(intent, item, seg.text)
+            if form.year and period == "other" and _period_of(intent, item, str(getattr(item.chunk, "text", ""))) != "other":
+                # "Hạn mặn mùa khô 2019-2020 vượt mốc năm nào?": the asked year is not the question's
+                # period, which the paragraph names around the sentence.
+                period = "mentioned"
             score = _score(cov, subject, period, answers_form, intent.wants_figure, rank, hint)
             score += LEAD_PRECISION_WEIGHT * _lead_precision(terms, seg.text, weights)
             score += FOCUS_WEIGHT * focus

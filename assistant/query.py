@@ -45,7 +45,7 @@ _STOP_FORMS = frozenset(
     là gì nào thế sao vậy còn thì à a hả nhỉ ơi cho hỏi xin biết muốn mình tôi tỉnh của các những nhưng
     một được đạt và với trong trên theo về năm tháng đầu cuối đến có không khoảng bằng mấy như đang đã
     sẽ cần bị tại ở ra vào hay hoặc ubnd hdnd tin mức mục khi phải để hiện toàn này nay do đó kia ấy ai
-    đâu
+    đâu tới
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Abbreviations officials type, expanded to the documents' words (folded).
@@ -76,6 +76,7 @@ _EXPANSIONS = {
     "cntt": "cong nghe thong tin",
     "khcn": "khoa hoc va cong nghe",
     "gtvt": "giao thong van tai",
+    "dbscl": "dong bang song cuu long",
 }
 # Abbreviations that fold onto common words ("DA" is also "đã", "CT" also "chi thị"): expanded only
 # when written in capitals, on the question as typed.

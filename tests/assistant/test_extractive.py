@@ -214,3 +214,74 @@ def test_a_parenthesised_acronym_reads_with_the_phrase_it_names() -> None:
 def test_an_area_in_hectares_answers_a_question_about_area() -> None:
     info = segment_info("Đặc biệt, với hơn 74.000ha trồng dừa;")
     assert {"dien", "tich"} <= set(info.tokens)
+
+
+SHAPE_CHUNKS = [
+    Chunk(
+        "001#9",
+        "001.txt",
+        "Mùa khô 2019-2020, hạn mặn diễn biến gay gắt. Tuy nhiên, tình hình xâm nhập mặn diễn biến gay gắt, "
+        "khốc liệt và vượt mốc lịch sử năm 2016, độ mặn duy trì ở mức cao.",
+        "3.1",
+        None,
+        {"title": "Báo cáo năm 2020", "kind": "báo cáo", "date": "2020-11", "period": "2020"},
+    ),
+    Chunk(
+        "002#9",
+        "002.txt",
+        "Ưu tiên nguồn vốn đầu tư công cho các công trình hạ tầng trọng điểm, đặc biệt là đầu tư hoàn thành "
+        "giai đoạn 1 tuyến động lực ven biển, các công trình giao thông trọng điểm;",
+        "2. › c)",
+        None,
+        META_5Y,
+    ),
+    Chunk(
+        "002#8",
+        "002.txt",
+        "đ) Thực hiện tốt công tác sắp xếp tổ chức bộ máy; tiếp tục thực hiện Nghị định số 16/2015/NĐ-CP ngày "
+        "14 tháng 02 năm 2015 của Chính phủ quy định cơ chế tự chủ của đơn vị sự nghiệp công lập.",
+        "2. › đ)",
+        None,
+        META_5Y,
+    ),
+]
+SHAPE_WEIGHTS = TermWeights.from_texts(c.text for c in [*CHUNKS, *SHAPE_CHUNKS])
+
+
+def _ranked_shape(*ids: str) -> list[RankedChunk]:
+    by_id = {c.chunk_id: c for c in SHAPE_CHUNKS}
+    return [RankedChunk(by_id[i], 1.0 / (n + 1), n + 1, n + 1) for n, i in enumerate(ids)]
+
+
+def test_a_year_asked_is_answered_by_the_sentence_naming_a_year() -> None:
+    result = answer_extractively(
+        understand("Hạn mặn mùa khô 2019-2020 vượt mốc lịch sử năm nào?"), _ranked_shape("001#9"), SHAPE_WEIGHTS
+    )
+    assert result.found and "vượt mốc lịch sử năm 2016" in result.answer
+
+
+def test_a_phase_asked_is_answered_by_the_passage_writing_the_phase_number() -> None:
+    result = answer_extractively(
+        understand("Kế hoạch 2021-2025 đặt mục tiêu hoàn thành giai đoạn mấy của tuyến động lực ven biển?"),
+        _ranked_shape("002#9", "002#8"),
+        SHAPE_WEIGHTS,
+    )
+    assert result.found and "giai đoạn 1 tuyến động lực ven biển" in result.answer
+
+
+def test_an_abbreviated_document_kind_asks_for_that_kind_of_number() -> None:
+    result = answer_extractively(
+        understand("NQ 5 năm 2021-2025 tiếp tục thực hiện NĐ số mấy về cơ chế tự chủ của đơn vị sự nghiệp công lập?"),
+        _ranked_shape("002#9", "002#8"),
+        SHAPE_WEIGHTS,
+    )
+    assert result.found and "16/2015/NĐ-CP" in result.answer
+
+
+def test_a_phase_no_passage_numbers_is_refused() -> None:
+    result = answer_extractively(
+        understand("Kế hoạch 2021-2025 hoàn thành giai đoạn mấy của dự án cầu Rạch Miễu 2?"),
+        _ranked_shape("002#9", "002#8"),
+        SHAPE_WEIGHTS,
+    )
+    assert not result.found

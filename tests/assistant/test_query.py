@@ -142,3 +142,9 @@ def test_a_reference_to_the_secretary_s_article_names_the_document() -> None:
     intent = understand("bai cua bi thu tinh uy nam 2021 yeu cau giai ngan bao nhieu phan tram von dau tu cong")
     assert intent.doc_hints == ("bài viết",)
     assert "bai" not in intent.terms and "uy" not in intent.terms
+
+
+def test_toi_reads_as_den_and_dbscl_is_spelt_out() -> None:
+    intent = understand("Tới 2025 Bến Tre phấn đấu thành tỉnh thế nào của vùng ĐBSCL?")
+    assert "toi" not in intent.terms
+    assert intent.terms[-5:] == ("dong", "bang", "song", "cuu", "long")
