@@ -34,6 +34,9 @@ LOWER_IS_BETTER = ("false_refusal_rate",)
 LATENCY_FACTOR = 2.0
 # Below a few tens of milliseconds, doubling is within scheduler noise; never fail for less than this.
 LATENCY_SLACK_MS = 50.0
+# Issue 3's p95 target: a shared 2-core CI machine may be slower than where results were accepted,
+# and that is no regression while answers stay within the target.
+LATENCY_TARGET_P95_MS = 150.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def check_gate(
             result.regressions.append(f"{name} rose from {_pp(old)} to {_pp(new)}")
     old_p95, new_p95 = accepted.metrics.get("latency_p95_ms"), metrics.latency_p95_ms
     if old_p95 is not None and new_p95 is not None:
-        limit = max(old_p95 * LATENCY_FACTOR, old_p95 + LATENCY_SLACK_MS)
+        limit = max(old_p95 * LATENCY_FACTOR, old_p95 + LATENCY_SLACK_MS, LATENCY_TARGET_P95_MS)
         if new_p95 > limit:
             result.regressions.append(
                 f"latency_p95_ms rose from {old_p95:.1f} to {new_p95:.1f} (limit {limit:.1f})"
