@@ -22,6 +22,7 @@ from ingest.cleaning import (
     CHAPTER_RE,
     DECIMAL_RE,
     LETTER_ITEM_RE,
+    CleanedDocument,
     clean_document,
     ends_with_terminal,
     is_all_caps,
@@ -376,15 +377,16 @@ def chunk_document(
     *,
     max_tokens: int = 400,
     count_tokens: Callable[[str], int] | None = None,
+    cleaned: CleanedDocument | None = None,
 ) -> list[Chunk]:
     """The document's retrievable units, in reading order, with heading path, page and offsets.
 
     Offsets point into `ingest.cleaning.document_text(doc)`. `count_tokens` should be the
     embedding model's tokenizer; leave room under its window for the query/passage prefix and
-    the context header the index adds.
+    the context header the index adds. Pass `cleaned` when the caller already cleaned `doc`.
     """
     count = count_tokens or estimate_tokens
-    cleaned = clean_document(doc)
+    cleaned = cleaned or clean_document(doc)
     text = cleaned.text
     blocks = _blocks(text)
     if not blocks:

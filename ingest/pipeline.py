@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from ingest.chunking import chunk_document
-from ingest.cleaning import clean_text
+from ingest.cleaning import clean_document
 from ingest.errors import IngestError
 from ingest.loaders import discover_files, load_document
 from ingest.metadata import apply_manifest, extract_metadata, load_manifest
@@ -160,11 +160,11 @@ def prepare_document(
         source=loaded.source, path=loaded.path, file_type=loaded.file_type,
         pages=loaded.pages, content_hash=fingerprint,
     )
-    full_text = clean_text("\n\n".join(page.text for page in loaded.pages))
-    meta = extract_metadata(loaded, full_text)
+    cleaned = clean_document(loaded)
+    meta = extract_metadata(loaded, cleaned.text)
     if entry:
         meta = apply_manifest(meta, entry)
-    chunks = chunk_document(loaded, max_tokens=max_tokens, count_tokens=count_tokens)
+    chunks = chunk_document(loaded, max_tokens=max_tokens, count_tokens=count_tokens, cleaned=cleaned)
     if not chunks:
         raise IngestError(f"{path}: no text to index after cleaning. Check that the file has readable text.")
     return PreparedDocument(
