@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from assistant.query import AUTHOR_QUESTION_RE, H1_PREFIX, QueryIntent
+from assistant.query import STOP_WORDS as QUESTION_STOP_WORDS
 from assistant.retriever import RankedChunk, chunk_id_of, doc_hint_matches, folded_text, period_relation
 from ingest.text import find_numbers, fold
 
@@ -110,6 +111,8 @@ _REFERENCE_KINDS = {
     "nghi dinh": "NĐ",
     "cong van": "CV",
     "thong tu": "TT",
+    # A law's number carries the National Assembly's code: "Luật Đất đai số 31/2024/QH15".
+    "luat": "QH",
 }
 # The abbreviations questions write for a kind ("NĐ số mấy"), folded.
 _KIND_ABBREVIATIONS = {"nd": "nghi dinh", "qd": "quyet dinh", "ct": "chi thi", "tt": "thong tu", "nq": "nghi quyet"}
@@ -117,6 +120,13 @@ _REFERENCE_KIND_RE = re.compile(r"\b(" + "|".join([*_REFERENCE_KINDS, *_KIND_ABB
 # "năm nào", "tới năm nào": the answer is a year the passage writes.
 _YEAR_ASKED_RE = re.compile(r"\bnam nao\b")
 _YEAR_IN_TEXT_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+# "ngày nào", "ngày mấy": the answer is a date the passage writes, in any of the documents' forms.
+_DATE_ASKED_RE = re.compile(r"\bngay (?:nao|may|thang nao)\b")
+_DATE_IN_TEXT_RE = re.compile(
+    r"\bngày\s+\d{1,2}(?:\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?|\s*[/-]\s*\d{1,2}(?:\s*[/-]\s*\d{4})?)"
+    r"|\b\d{1,2}[/-]\d{1,2}[/-](?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
 # "giai đoạn mấy", "đợt mấy": the answer is that word followed by its number ("giai đoạn 1").
 _ORDINAL_ASKED_RE = re.compile(r"\b(giai doan|dot|khoa|ky hop) (?:may|thu may|nao)\b")
 # "là gì", "thế nào", "ra sao", "gồm những gì": a definition, answered by words, not a figure.
@@ -217,15 +227,23 @@ class AskedForm:
     rank: bool = False  # "đứng thứ mấy": a rank ("thứ 7/63")
     year: bool = False  # "năm nào": a year
     ordinals: tuple[str, ...] = ()  # "giai đoạn mấy": the folded word the number follows
+    date: bool = False  # "ban hành ngày nào": a date ("ngày 23 tháng 02 năm 2023", "16/6/2023")
 
     @property
     def parts(self) -> int:
-        return len(self.units) + len(self.reference_kinds) + int(self.rank) + int(self.year) + len(self.ordinals)
+        return (
+            len(self.units)
+            + len(self.reference_kinds)
+            + int(self.rank)
+            + int(self.year)
+            + len(self.ordinals)
+            + int(self.date)
+        )
 
     @property
     def shaped(self) -> bool:
-        """The answer is a value of a shape (a year, a phase, a document number), not a measured figure."""
-        return bool(self.reference_kinds or self.rank or self.year or self.ordinals)
+        """The answer is a value of a shape (a year, a phase, a document number, a date), not a measured figure."""
+        return bool(self.reference_kinds or self.rank or self.year or self.ordinals or self.date)
 
 
 @dataclass(frozen=True)
@@ -359,7 +377,8 @@ def asked_form(folded_question: str) -> AskedForm:
     rank = bool(_RANK_QUESTION_RE.search(folded_question))
     ordinals = tuple(dict.fromkeys(m.group(1) for m in _ORDINAL_ASKED_RE.finditer(folded_question)))
     year = bool(_YEAR_ASKED_RE.search(folded_question))
-    return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)), rank, year, ordinals)
+    date = bool(_DATE_ASKED_RE.search(folded_question))
+    return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)), rank, year, ordinals, date)
 
 
 # "bao nhiêu người" is answered by a count of any kind of people ("7.194 lao động").
@@ -422,6 +441,9 @@ def _parts_answered(form: AskedForm, seg: SegmentInfo) -> frozenset[int]:
     for k, word in enumerate(form.ordinals):
         if re.search(rf"\b{word} (?:\d+|thu [a-z0-9]+|[ivxl]+)\b", folded):
             out.add(base + k)
+    base += len(form.ordinals)
+    if form.date and _DATE_IN_TEXT_RE.search(seg.text):
+        out.add(base)
     return frozenset(out)
 
 
@@ -479,6 +501,7 @@ class Candidate:
     parts: frozenset[int] = frozenset()  # asked parts (AskedForm) it answers
     form_conflict: bool = False  # its figures count something other than what was asked
     head_ok: bool = True  # it names the head phrase of the indicator asked ("thu nhập", "trồng lúa")
+    sibling: bool = False  # it names a sibling indicator: "sử dụng nước sạch" for "sử dụng điện"
 
 
 @dataclass(frozen=True)
@@ -638,9 +661,11 @@ def candidates(
     terms = _indicator_terms(intent.terms, form, intent.folded)
     # A definition ("chủ đề … là gì") or a value of a shape ("năm nào") is answered by the passage
     # that covers the question's words and holds the value, not by a measured figure.
-    wants_figure = intent.wants_figure and not (form.year or form.ordinals) and not _DEFINITION_ASKED_RE.search(intent.folded)
+    wants_figure = intent.wants_figure and not (form.year or form.ordinals or form.date) and not _DEFINITION_ASKED_RE.search(intent.folded)
     wants_person = intent.asks_person or bool(_WHO_QUESTION_RE.search(intent.folded))
     head = _head_phrase(terms, intent.folded, weights) if wants_figure else ()
+    phrases = _question_phrases(intent.folded, terms)
+    asked_words = frozenset(_tokens(intent.folded))
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
@@ -676,14 +701,19 @@ def candidates(
             score += FOCUS_WEIGHT * focus
             if form.units:
                 score += UNIT_MATCH_BONUS * sum(1 for i in parts if i < len(form.units)) / len(form.units)
-            if any(i >= len(form.units) for i in parts):
-                score += REFERENCE_BONUS
+            shaped_parts = form.parts - len(form.units)
+            if shaped_parts:
+                # "nghị quyết số mấy, ngày nào": a passage giving both outranks one giving a date only.
+                score += REFERENCE_BONUS * sum(1 for i in parts if i >= len(form.units)) / shaped_parts
             if intent.wants_figure and _asked_only_as_modifier(terms, seg.text):
                 score -= MODIFIER_PENALTY
             if wants_person and _PERSON_NAME_RE.search(seg.text):
                 score += PERSON_BONUS
             words = " ".join(seg.tokens + context)
             names_ok = all(re.search(rf"\b{re.escape(n)}\b", words) for n in intent.names)
+            sibling = wants_figure and _names_sibling(
+                phrases, set(seg.tokens + topic + context), seg.text, asked_words, weights
+            )
             head_ok = not head or re.search(rf"\b{' '.join(head)}\b", " ".join(seg.tokens + topic + context)) is not None
             found.append(
                 Candidate(
@@ -699,6 +729,7 @@ def candidates(
                     parts,
                     _form_conflict(form, seg, parts),
                     bool(head_ok),
+                    sibling,
                 )
             )
     found.sort(key=lambda c: c.score, reverse=True)
@@ -970,6 +1001,7 @@ def _answers(candidate: Candidate) -> bool:
     return (
         candidate.names_ok
         and candidate.head_ok
+        and not candidate.sibling
         and not candidate.form_conflict
         and candidate.coverage >= MIN_COVERAGE
         and candidate.subject >= MIN_SUBJECT_COVERAGE
@@ -1018,6 +1050,68 @@ def _asked_only_as_modifier(terms: Sequence[str], segment: str) -> bool:
     asked = set(terms)
     head = [t for t in _tokens(lead[: split.start()]) if t not in _MEASURE_WORDS]
     return bool(head) and not asked.intersection(head) and bool(asked.intersection(_tokens(lead[split.end() :])))
+
+
+# Words that may follow an indicator's name without naming another indicator: how the value is
+# stated ("đạt", "tăng", "khoảng"), when, and the document's function words (folded).
+_FUNCTION_WORDS = QUESTION_STOP_WORDS | frozenset(
+    """
+    dat tang giam la chiem uoc khoang tren duoi vuot bang con tu den nam thang ngay va voi cua cho
+    trong theo tai o so dau cuoi toan tinh nay do thi se da dang duoc bi co khong hon nhat moi
+    binh quan muc ty le tong gia tri chi tieu phan dau hang moi it nhat toi thieu gan hon
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+# Where a question stops naming its indicator and asks for the value.
+_VALUE_QUESTION_RE = re.compile(r"\b(?:la bao nhieu|bao nhieu|may|dat|la|chiem|tang|giam|o muc|duoc)\b")
+_PHRASE_TOKEN_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*|[^\sa-z\d]")
+
+
+def _question_phrases(folded_question: str, terms: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
+    """Each two-word phrase of the question followed by an indicator word: ("su", "dung", "dien") of
+    "sử dụng điện", ("dau", "tu", "xa") of "vốn đầu tư toàn xã hội" (function words skipped)."""
+    asked = set(terms)
+    indicator = _VALUE_QUESTION_RE.split(folded_question, maxsplit=1)[0]
+    words = [w for w in _PHRASE_TOKEN_RE.findall(indicator) if w[0].isalpha()]
+    out = []
+    for i in range(1, len(words) - 1):
+        if words[i] not in asked:
+            continue
+        # One function word may stand between ("đầu tư toàn xã hội"), not more.
+        following = words[i + 1] if words[i + 1] not in QUESTION_STOP_WORDS or i + 2 >= len(words) else words[i + 2]
+        if following in asked and following not in _FUNCTION_WORDS and following not in (words[i - 1], words[i]):
+            out.append((words[i - 1], words[i], following))
+    return tuple(out)
+
+
+@lru_cache(maxsize=16384)
+def _segment_continuations(segment: str) -> dict[tuple[str, str], frozenset[str]]:
+    """For each two-word phrase of a passage, the word after it within its clause."""
+    out: dict[tuple[str, str], set[str]] = {}
+    # Only what the passage's figure is about: its words before the first figure.
+    tokens = _PHRASE_TOKEN_RE.findall(fold(_spell_abbreviations(_head(_LIST_MARKER_RE.sub("", segment, count=1)))))
+    for a, b, c in zip(tokens, tokens[1:], tokens[2:], strict=False):
+        if a[0].isalpha() and b[0].isalpha() and c[0].isalpha():
+            out.setdefault((a, b), set()).add(c)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _names_sibling(
+    phrases: Sequence[tuple[str, str, str]],
+    present: set[str],
+    segment: str,
+    asked: frozenset[str],
+    weights: TermWeights,
+) -> bool:
+    """The passage continues the question's phrase with another word: "sử dụng nước sạch" for "sử
+    dụng điện", "vốn đầu tư công" for "vốn đầu tư toàn xã hội". The question's own next word must be
+    a word the corpus knows and absent from the passage, so a paraphrase is not mistaken for one."""
+    continuations = _segment_continuations(segment)
+    for first, second, following in phrases:
+        if following in present or following not in weights.idf:
+            continue
+        if any(w not in _FUNCTION_WORDS and w not in asked for w in continuations.get((first, second), ())):
+            return True
+    return False
 
 
 def _source(candidate: Candidate) -> str:

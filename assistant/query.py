@@ -30,7 +30,7 @@ _STOP_PHRASES = re.compile(
     # Verbs of reporting name what the source did, not the indicator: "hội nghị sơ kết … đánh giá GRDP".
     r"|so ket|tong ket|danh gia|nhan dinh)\b"
 )
-_STOP_WORDS = frozenset(
+STOP_WORDS = frozenset(
     """
     la gi nao the sao vay con thi a ha nhi oi cho hoi xin biet muon minh toi tinh cua cac nhung mot
     duoc dat va voi trong tren theo ve nam thang dau cuoi den co khong khoang bang may nhu dang da
@@ -64,6 +64,8 @@ _EXPANSIONS = {
     # Administrative abbreviations that fold onto no Vietnamese word, so typed in any case they
     # are the abbreviation ("BC điều hành 2020", "KH 2021-2025", "NQ … số mấy", "KT-XH").
     "bc": "bao cao",
+    # Before "kh": "KH&CN" is science and technology, not a plan.
+    "kh&cn": "khoa hoc va cong nghe",
     "kh": "ke hoach",
     "nq": "nghi quyet",
     "qd": "quyet dinh",
@@ -77,6 +79,45 @@ _EXPANSIONS = {
     "khcn": "khoa hoc va cong nghe",
     "gtvt": "giao thong van tai",
     "dbscl": "dong bang song cuu long",
+    # Shorthand of government reports as officials type it ("vốn đầu tư toàn XH", "GTSX CN-TTCN",
+    # "vượt dự toán TW"). Each folds onto no Vietnamese word, so it is expanded in any case.
+    "xh": "xa hoi",
+    "kt": "kinh te",
+    "tw": "trung uong",
+    "ns": "ngan sach",
+    "nsdp": "ngan sach dia phuong",
+    "hh": "hang hoa",
+    "dv": "dich vu",
+    "tm": "thuong mai",
+    "gtsx": "gia tri san xuat",
+    "sx": "san xuat",
+    "cn": "cong nghiep",
+    "ttcn": "tieu thu cong nghiep",
+    "nn&ptnt": "nong nghiep va phat trien nong thon",
+    "ptnt": "phat trien nong thon",
+    "knxk": "kim ngach xuat khau",
+    "xnk": "xuat nhap khau",
+    "nk": "nhap khau",
+    "bq": "binh quan",
+    "sl": "san luong",
+    "dtxd": "dau tu xay dung",
+    "xd": "xay dung",
+    "gd&dt": "giao duc va dao tao",
+    "gd": "giao duc",
+    "yt": "y te",
+    "vh": "van hoa",
+    "ld": "lao dong",
+    "hn": "hoi nghi",
+    "qh": "quy hoach",
+    "cp": "chinh phu",
+    "bch": "ban chap hanh",
+    "mttq": "mat tran to quoc",
+    "atgt": "an toan giao thong",
+    "csht": "co so ha tang",
+    "gpmb": "giai phong mat bang",
+    "cbcc": "can bo cong chuc",
+    "cb": "can bo",
+    "thcs": "trung hoc co so",
 }
 # Abbreviations that fold onto common words ("DA" is also "đã", "CT" also "chi thị"): expanded only
 # when written in capitals, on the question as typed.
@@ -87,11 +128,15 @@ _UPPERCASE_EXPANSIONS = {
     "KCN": "khu công nghiệp",
     "ĐH": "đại học",
     "TP": "thành phố",
+    "TU": "Tỉnh ủy",
 }
 _UPPERCASE_RE = re.compile(r"(?<![\w/-])(" + "|".join(_UPPERCASE_EXPANSIONS) + r")(?![\w/-])")
 _WORD_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
 _RANGE_RE = re.compile(r"(?:giai doan|nhiem ky|thoi ky|ke hoach 5 nam|5 nam)?\s*\(?((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})\)?")
-_H1_RE = re.compile(r"6 thang dau (?:nam\s*)?((?:19|20)\d{2})")
+# "6 tháng đầu năm 2023", and as officials shorten it: "6 tháng 2023", "nửa đầu năm 2023", "H1/2023".
+_H1_RE = re.compile(r"(?:\b6 thang (?:dau )?(?:nam\s*)?|nua dau nam\s*|\bh1\s*[/-]?\s*)((?:19|20)\d{2})")
+# "T9/2021", "tháng 9/2021": a month of a year, read as "tháng 9 năm 2021" (the year is the period).
+_MONTH_YEAR_RE = re.compile(r"\b(?:t|thang\s*)(\d{1,2})\s*/\s*((?:19|20)\d{2})\b")
 _H1_BARE_RE = re.compile(r"6 thang dau nam\b|nua dau nam")
 _YEAR_RE = re.compile(r"(?:nam|den|cuoi nam|trong nam)?\s*\b((?:19|20)\d{2})\b")
 _FIVE_YEAR_RE = re.compile(r"\b(?:5|nam) nam\b|nhiem ky|ca giai doan|giai doan nay")
@@ -155,6 +200,10 @@ def _spell_capitals(text: str) -> str:
     return _UPPERCASE_RE.sub(lambda m: _UPPERCASE_EXPANSIONS[m.group(1)], text)
 
 
+def _spell_months(folded: str) -> str:
+    return _MONTH_YEAR_RE.sub(lambda m: f"thang {m.group(1)} nam {m.group(2)}", folded)
+
+
 def _expand(folded: str) -> str:
     for short, long in _EXPANSIONS.items():
         folded = re.sub(rf"\b{re.escape(short)}\b", long, folded)
@@ -201,7 +250,7 @@ def _terms(folded_rest: str, content: frozenset[str] = frozenset()) -> tuple[str
     words = [
         w
         for w in _WORD_RE.findall(_STOP_PHRASES.sub(" ", folded_rest))
-        if (w not in _STOP_WORDS or w in content) and not w[0].isdigit()
+        if (w not in STOP_WORDS or w in content) and not w[0].isdigit()
     ]
     return tuple(words)
 
@@ -217,7 +266,7 @@ def _accented_content_words(question: str) -> frozenset[str]:
         return frozenset()
     # In an accented question an unaccented word is written as meant: "ha" is the hectare, not "hả".
     words = re.findall(r"[^\W\d_]+", canonical_tones(question).lower())
-    return frozenset(fold(w) for w in words if w not in _STOP_FORMS and fold(w) in _STOP_WORDS)
+    return frozenset(fold(w) for w in words if w not in _STOP_FORMS and fold(w) in STOP_WORDS)
 
 
 def _doc_hints(folded: str) -> tuple[str, ...]:
@@ -381,7 +430,7 @@ def understand(
         interpreted, inherited_hints = _inherit_context(original, previous, five_year_period)
         is_followup = interpreted != original or bool(inherited_hints)
     normalized = index_text(interpreted)
-    folded = _expand(fold(_spell_capitals(interpreted)))
+    folded = _expand(_spell_months(fold(_spell_capitals(interpreted))))
     periods, rest = _periods(folded, five_year_period)
     hints = tuple(dict.fromkeys(_doc_hints(folded) + inherited_hints))
     return QueryIntent(

@@ -148,3 +148,25 @@ def test_toi_reads_as_den_and_dbscl_is_spelt_out() -> None:
     intent = understand("Tới 2025 Bến Tre phấn đấu thành tỉnh thế nào của vùng ĐBSCL?")
     assert "toi" not in intent.terms
     assert intent.terms[-5:] == ("dong", "bang", "song", "cuu", "long")
+
+
+def test_report_shorthand_is_spelt_out() -> None:
+    intent = understand("9 tháng 2021 GTSX CN-TTCN giảm bao nhiêu %, vốn đầu tư toàn XH vượt dự toán TW?")
+    for word in ("gia", "tri", "san", "xuat", "cong", "nghiep", "tieu", "thu", "xa", "hoi", "trung", "uong"):
+        assert word in intent.terms
+    # "KH&CN" is science and technology, not a plan.
+    science = understand("Đề án KH&CN").terms
+    assert {"khoa", "hoc", "cong", "nghe"} <= set(science) and "hoach" not in science
+
+
+def test_a_month_of_a_year_is_that_year_and_not_an_indicator_word() -> None:
+    intent = understand("T9/2021 tổng số DN đang hoạt động là bao nhiêu?")
+    assert intent.periods == ("2021",)
+    assert "t" not in intent.terms
+
+
+def test_shortened_half_year_phrases_name_the_half_year() -> None:
+    for question in ("Sơ kết 6 tháng 2023 GRDP tăng bao nhiêu?", "GRDP nửa đầu năm 2023?", "GRDP H1/2023?"):
+        assert understand(question).periods == ("6 tháng đầu năm 2023",), question
+    # A date is not a half-year.
+    assert understand("Hội nghị ngày 16 tháng 6 năm 2023 bàn gì?").periods == ("2023",)

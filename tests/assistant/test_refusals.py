@@ -29,3 +29,30 @@ def test_a_measure_is_answered_with_a_figure_in_that_measure(corpus_assistant: A
     result = corpus_assistant.answer("Năm 2025 có bao nhiêu lao động được giải quyết việc làm?")
     assert result.found, result.answer
     assert "20.000 lao động" in result.answer
+
+
+def test_a_sibling_indicator_does_not_answer(corpus_assistant: Assistant) -> None:
+    # The 2025 resolution sets the share of households using clean water (85%), not electricity.
+    result = corpus_assistant.answer("Chỉ tiêu tỷ lệ hộ dân sử dụng điện năm 2025 là bao nhiêu %?")
+    assert not result.found, result.answer
+    assert "85%" not in result.answer.split("\n")[0]
+    water = corpus_assistant.answer("Chỉ tiêu tỷ lệ hộ dân sử dụng nước sạch năm 2025 là bao nhiêu %?")
+    assert water.found and "85%" in water.answer
+
+
+def test_a_date_asked_is_answered_by_the_passage_giving_it(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Chỉ thị 13-CT/TU của Tỉnh uỷ về BHXH tự nguyện, BHYT hộ gia đình ban hành ngày nào?")
+    assert result.found, result.answer
+    assert "23 tháng 02 năm 2023" in result.answer
+
+
+def test_a_law_number_asked_is_answered_with_the_number_as_written(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("NQ 2025: điều chỉnh QH sử dụng đất theo Luật Đất đai số mấy?")
+    assert result.found, result.answer
+    assert "31/2024/QH15" in result.answer
+
+
+def test_report_shorthand_finds_the_figure(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Tổng mức bán lẻ HH & DT dịch vụ 2020 được bao nhiêu % kế hoạch?")
+    assert result.found, result.answer
+    assert "92,8% kế hoạch" in result.answer
