@@ -151,6 +151,12 @@ _PERSON_QUESTION_RE = re.compile(r"(?:^|[^\w])ai\b|\bnguoi nao\b|\bdo ai\b|\bla 
 # "Who signed / who wrote": answered from the document's signature block.
 AUTHOR_QUESTION_RE = re.compile(r"\bai ky\b|nguoi ky|do ai|la cua ai|cua ai\b|tac gia|ai viet|ky boi")
 _FOLLOWUP_START_RE = re.compile(r"^(?:the |vay |con |va |nhung )?(?:con|the con|vay con|va|con ve)\b")
+# A follow-up that writes its own question word ("huyện nào", "bao nhiêu", "là gì").
+_OWN_QUESTION_RE = re.compile(r"\b(?:nao|bao nhieu|may|gi|ai|dau)\b")
+# Words of a comparison: a question made only of them ("So với cùng kỳ 2020 thì bằng bao nhiêu?")
+# is about the indicator of the previous question.
+_RELATIONAL_TERMS = frozenset("so cung ky bang tang giam hon lai them nua chenh lech ke hoach du toan".split())  # noqa: SIM905
+_COMPARISON_YEAR_RE = re.compile(r"(cung ky(?: nam)?\s*)((?:19|20)\d{2})\b")
 _FOLLOWUP_END_RE = re.compile(r"(?:thi sao|the nao|ra sao|sao|nhi|thi)\s*\??$")
 
 # Document hints, matched on the folded question: (pattern, hint key).
@@ -219,6 +225,8 @@ def _periods(folded: str, five_year_period: str) -> tuple[tuple[str, ...], str]:
         found.append(value)
         return " " * len(match.group(0))
 
+    # "so với cùng kỳ 2020": the year a comparison is made with, not the period asked about.
+    rest = _COMPARISON_YEAR_RE.sub(lambda m: m.group(1) + " " * len(m.group(2)), rest)
     rest = _H1_RE.sub(lambda m: take(m, H1_PREFIX + m.group(1)), rest)
     rest = _RANGE_RE.sub(lambda m: take(m, f"{m.group(1)}-{m.group(2)}"), rest)
     rest = _YEAR_RE.sub(lambda m: take(m, m.group(1)), rest)
@@ -298,6 +306,13 @@ def _only_a_period(question: str, five_year_period: str) -> bool:
     return bool(periods) and not _terms(_without_document_phrases(rest))
 
 
+def _only_a_comparison(question: str) -> bool:
+    """'So với cùng kỳ 2020 thì bằng bao nhiêu?': no indicator word, only the words of a comparison."""
+    _, rest = _periods(_expand(fold(question)), DEFAULT_FIVE_YEAR_PERIOD)
+    terms = _terms(_without_document_phrases(rest))
+    return bool(terms) and set(terms) <= _RELATIONAL_TERMS
+
+
 def _period_phrase(folded: str) -> re.Match[str] | None:
     for pattern in (_H1_RE, _RANGE_RE, _YEAR_RE):
         match = pattern.search(folded)
@@ -355,9 +370,11 @@ def rewrite_followup(question: str, previous: str, five_year_period: str = DEFAU
     prev_periods, _ = _periods(fold(previous), five_year_period)
     chosen = periods or prev_periods
     indicator = core[0].upper() + core[1:] if core else core
+    # "Còn huyện nào chỉ cơ bản đạt chuẩn?" asks its own question: only the period is added.
+    asked = "?" if _OWN_QUESTION_RE.search(core_folded) else " là bao nhiêu?"
     if chosen and not periods:
-        return f"{indicator} {_spoken_period(chosen[0])} là bao nhiêu?"
-    return f"{indicator} là bao nhiêu?"
+        return f"{indicator} {_spoken_period(chosen[0])}{asked}"
+    return f"{indicator}{asked}"
 
 
 def _inherit_context(
@@ -424,6 +441,9 @@ def understand(
     previous = understand(earlier[-1], earlier[:-1], five_year_period, restore) if earlier else None
     if previous is not None and (is_elliptic(original) or _only_a_period(original, five_year_period)):
         interpreted = rewrite_followup(original, previous.interpreted, five_year_period)
+        is_followup = True
+    elif previous is not None and _only_a_comparison(original):
+        interpreted = f"{previous.interpreted.rstrip().rstrip('?').rstrip()}: {original}"
         is_followup = True
     inherited_hints: tuple[str, ...] = ()
     if previous is not None and not is_followup:

@@ -170,3 +170,18 @@ def test_shortened_half_year_phrases_name_the_half_year() -> None:
         assert understand(question).periods == ("6 tháng đầu năm 2023",), question
     # A date is not a half-year.
     assert understand("Hội nghị ngày 16 tháng 6 năm 2023 bàn gì?").periods == ("2023",)
+
+
+def test_a_comparison_follow_up_is_about_the_previous_indicator() -> None:
+    intent = understand(
+        "So với cùng kỳ 2020 thì bằng bao nhiêu?", ["9 tháng đầu năm 2021 có bao nhiêu DN đăng ký tạm ngừng hoạt động?"]
+    )
+    assert intent.is_followup
+    assert {"tam", "ngung", "doanh", "nghiep"} <= set(intent.terms)
+    # The year compared with is not the period asked about.
+    assert intent.periods == ("2021",)
+
+
+def test_a_follow_up_with_its_own_question_word_keeps_it() -> None:
+    intent = understand("Còn huyện nào chỉ cơ bản đạt chuẩn?", ["Năm 2025 những huyện nào phấn đấu đạt chuẩn huyện NTM?"])
+    assert intent.interpreted == "Huyện nào chỉ cơ bản đạt chuẩn năm 2025?"
