@@ -72,6 +72,9 @@ FOCUS_WEIGHT = 0.3
 UNIT_MATCH_BONUS = 0.25
 # "báo cáo số mấy", "nghị quyết số mấy": the passage citing a document number of that kind.
 REFERENCE_BONUS = 0.35
+# Ranking bonus for the share of the question's three-word runs a passage writes verbatim: the
+# passage saying "triển khai Tầm nhìn Chiến lược phát triển tỉnh" is about what was asked.
+PHRASE_WEIGHT = 0.3
 # Further passages of the same document quoted for the parts of a question the best one leaves
 # unanswered ("kế hoạch số mấy, gồm mấy nhóm giải pháp").
 MAX_PART_QUOTES = 2
@@ -665,6 +668,7 @@ def candidates(
     wants_person = intent.asks_person or bool(_WHO_QUESTION_RE.search(intent.folded))
     head = _head_phrase(terms, intent.folded, weights) if wants_figure else ()
     phrases = _question_phrases(intent.folded, terms)
+    question_trigrams = _trigrams(_VALUE_QUESTION_RE.split(intent.folded, maxsplit=1)[0], set(terms))
     asked_words = frozenset(_tokens(intent.folded))
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
@@ -699,6 +703,9 @@ def candidates(
             score = _score(cov, subject, period, answers_form, intent.wants_figure, rank, hint)
             score += LEAD_PRECISION_WEIGHT * _lead_precision(terms, seg.text, weights)
             score += FOCUS_WEIGHT * focus
+            # Phrases of the document's title name the document, not what the passage says.
+            title_trigrams = _segment_trigrams(str(item.meta.get("title") or ""))
+            score += PHRASE_WEIGHT * _phrase_overlap(question_trigrams - title_trigrams, seg.text, weights)
             if form.units:
                 score += UNIT_MATCH_BONUS * sum(1 for i in parts if i < len(form.units)) / len(form.units)
             shaped_parts = form.parts - len(form.units)
@@ -1112,6 +1119,32 @@ def _names_sibling(
         if any(w not in _FUNCTION_WORDS and w not in asked for w in continuations.get((first, second), ())):
             return True
     return False
+
+
+def _trigrams(folded: str, asked: set[str]) -> frozenset[tuple[str, str, str]]:
+    """Three-word runs of the question holding at least two indicator words ("tầm nhìn chiến lược")."""
+    words = [w for w in _PHRASE_TOKEN_RE.findall(folded) if w[0].isalpha()]
+    return frozenset(
+        (a, b, c) for a, b, c in zip(words, words[1:], words[2:], strict=False) if sum(w in asked for w in (a, b, c)) >= 2
+    )
+
+
+@lru_cache(maxsize=16384)
+def _segment_trigrams(segment: str) -> frozenset[tuple[str, str, str]]:
+    words = [w for w in _PHRASE_TOKEN_RE.findall(fold(_spell_abbreviations(segment))) if w[0].isalpha()]
+    return frozenset(zip(words, words[1:], words[2:], strict=False))
+
+
+def _phrase_overlap(
+    question_trigrams: frozenset[tuple[str, str, str]], segment: str, weights: TermWeights
+) -> float:
+    """Share of the question's three-word runs the passage writes as they are, each weighted by its
+    rarest word: "tầm nhìn chiến lược" tells passages apart, "kinh tế - xã hội" does not."""
+    if not question_trigrams:
+        return 0.0
+    weight = {t: min(weights.weight(w) for w in t) for t in question_trigrams}
+    found = question_trigrams & _segment_trigrams(segment)
+    return sum(weight[t] for t in found) / sum(weight.values())
 
 
 def _source(candidate: Candidate) -> str:

@@ -56,3 +56,11 @@ def test_report_shorthand_finds_the_figure(corpus_assistant: Assistant) -> None:
     result = corpus_assistant.answer("Tổng mức bán lẻ HH & DT dịch vụ 2020 được bao nhiêu % kế hoạch?")
     assert result.found, result.answer
     assert "92,8% kế hoạch" in result.answer
+
+
+def test_the_passage_writing_the_question_s_phrase_verbatim_answers(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer(
+        "Nhiệm vụ 2021 trong BC của UBND tỉnh: triển khai Tầm nhìn chiến lược phát triển tỉnh tới năm nào?"
+    )
+    assert result.found, result.answer
+    assert "Tầm nhìn Chiến lược phát triển tỉnh Bến Tre đến năm 2030 và năm 2045" in result.answer
