@@ -131,7 +131,7 @@ _DATE_IN_TEXT_RE = re.compile(
     re.IGNORECASE,
 )
 # "giai đoạn mấy", "đợt mấy": the answer is that word followed by its number ("giai đoạn 1").
-_ORDINAL_ASKED_RE = re.compile(r"\b(giai doan|dot|khoa|ky hop) (?:may|thu may|nao)\b")
+_ORDINAL_ASKED_RE = re.compile(r"\b(?:(giai doan|dot|khoa|ky hop) (?:may|thu may|nao)|(loai) (?:may|thu may))\b")
 # "là gì", "thế nào", "ra sao", "gồm những gì": a definition, answered by words, not a figure.
 _DEFINITION_ASKED_RE = re.compile(r"\b(?:la gi|the nao|ra sao|gom nhung gi|nhu the nao)\b")
 # "… báo cáo số mấy", "kế hoạch số bao nhiêu": the kind named last before the question word.
@@ -162,7 +162,7 @@ _ASKED_UNIT_RE = re.compile(r"(?<!\bthu )(?<!\bso )(?<!\bnha )(?<!\bdoan )(?<!\b
 _NOT_UNIT_WORDS = frozenset(
     """
     vao cho so voi trong tren duoc la thi o tai de va nam thang ngay khi nua con vay nhi the ca dat tang
-    giam hien mot co khong nhu nao gi sao
+    giam hien mot co khong nhu nao gi sao moi hang binh gom theo
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Verbs that frame a question about a document ("bài viết nói …", "báo cáo nêu …", "nhắc đến"): not
@@ -378,7 +378,8 @@ def asked_form(folded_question: str) -> AskedForm:
         if named:
             kinds.append(_KIND_ABBREVIATIONS.get(named[-1], named[-1]))
     rank = bool(_RANK_QUESTION_RE.search(folded_question))
-    ordinals = tuple(dict.fromkeys(m.group(1) for m in _ORDINAL_ASKED_RE.finditer(folded_question)))
+    # "đô thị loại mấy" asks for the class ("loại I"); "loại nào" asks which kind, in words.
+    ordinals = tuple(dict.fromkeys(m.group(1) or m.group(2) for m in _ORDINAL_ASKED_RE.finditer(folded_question)))
     year = bool(_YEAR_ASKED_RE.search(folded_question))
     date = bool(_DATE_ASKED_RE.search(folded_question))
     return AskedForm(tuple(dict.fromkeys(units)), tuple(dict.fromkeys(kinds)), rank, year, ordinals, date)
@@ -568,7 +569,7 @@ def has_figure(segment: str) -> bool:
     return bool(figures_in(segment))
 
 
-def _period_of(intent: QueryIntent, item: RankedChunk, segment: str) -> str:
+def _period_of(intent: QueryIntent, item: RankedChunk, segment: str, wants_figure: bool) -> str:
     if not intent.periods:
         return "none"
     doc_period = str(item.meta.get("period") or "")
@@ -576,11 +577,11 @@ def _period_of(intent: QueryIntent, item: RankedChunk, segment: str) -> str:
     for rel in ("exact", "mentioned"):
         if rel in relations:
             return rel
-    if not intent.wants_figure and any(doc_period == H1_PREFIX + p for p in intent.periods):
+    if not wants_figure and any(doc_period == H1_PREFIX + p for p in intent.periods):
         # A half-year report's decisions and plans are the year's; its figures are not the year's.
         return "mentioned"
     title = fold(str(item.meta.get("title") or ""))
-    if not intent.wants_figure and any(re.search(rf"\b{re.escape(p)}\b", title) for p in intent.years):
+    if not wants_figure and any(re.search(rf"\b{re.escape(p)}\b", title) for p in intent.years):
         # "Báo cáo … năm 2020 và nhiệm vụ … năm 2021": its tasks are the next year's, though its
         # figures are not.
         return "mentioned"
@@ -694,9 +695,14 @@ def candidates(
             else:
                 subject = 0.0
             parts = _parts_answered(form, seg) | worded
+            if len(form.units) >= 2 and all(i in parts for i in range(len(form.units))):
+                # "gồm bao nhiêu DN, bao nhiêu đơn vị trực thuộc, bao nhiêu hộ KD": a passage counting
+                # every thing asked is about it, whatever words frame each figure.
+                subject = max(subject, cov)
             answers_form = seg.has_figure or cites_asked or bool(worded) or bool(parts)
-            period = _period_of(intent, item, seg.text)
-            if form.year and period == "other" and _period_of(intent, item, str(getattr(item.chunk, "text", ""))) != "other":
+            period = _period_of(intent, item, seg.text, wants_figure)
+            whole = str(getattr(item.chunk, "text", ""))
+            if form.year and period == "other" and _period_of(intent, item, whole, wants_figure) != "other":
                 # "Hạn mặn mùa khô 2019-2020 vượt mốc năm nào?": the asked year is not the question's
                 # period, which the paragraph names around the sentence.
                 period = "mentioned"
