@@ -64,3 +64,20 @@ def test_the_passage_writing_the_question_s_phrase_verbatim_answers(corpus_assis
     )
     assert result.found, result.answer
     assert "Tầm nhìn Chiến lược phát triển tỉnh Bến Tre đến năm 2030 và năm 2045" in result.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Vốn ĐTPT toàn XH năm 2020 tăng mấy % so cùng kỳ", "tăng 4,1% so cùng kỳ"),
+        ("Khu vực II giai đoạn 2021-2025 phải tăng bình quân bao nhiêu mỗi năm theo nghị quyết 5 năm?", "15%-17%/năm"),
+        ("230 đơn vị chạy phương án 3 tại chỗ hồi 9/2021 gồm bao nhiêu DN, bao nhiêu đơn vị trực thuộc?", "29 đơn vị trực thuộc"),
+        ("HN Tỉnh ủy giữa năm 2023 đề xuất cơ chế đặc thù để TP Bến Tre đạt chuẩn đô thị loại mấy?", "đô thị loại I"),
+    ],
+)
+def test_questions_as_officials_type_them_find_the_figure(
+    corpus_assistant: Assistant, question: str, expected: str
+) -> None:
+    result = corpus_assistant.answer(question)
+    assert result.found, result.answer
+    assert expected in result.answer
