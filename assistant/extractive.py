@@ -1071,7 +1071,7 @@ _FUNCTION_WORDS = QUESTION_STOP_WORDS | frozenset(
     """
     dat tang giam la chiem uoc khoang tren duoi vuot bang con tu den nam thang ngay va voi cua cho
     trong theo tai o so dau cuoi toan tinh nay do thi se da dang duoc bi co khong hon nhat moi
-    binh quan muc ty le tong gia tri chi tieu phan dau hang moi it nhat toi thieu gan hon
+    binh quan muc ty le tong gia tri chi tieu phan dau hang it toi thieu gan
     """.split()  # noqa: SIM905 - a word list reads better as text
 )
 # Where a question stops naming its indicator and asks for the value.

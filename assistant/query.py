@@ -309,9 +309,9 @@ def _only_a_period(question: str, five_year_period: str) -> bool:
     return bool(periods) and not _terms(_without_document_phrases(rest))
 
 
-def _only_a_comparison(question: str) -> bool:
+def _only_a_comparison(question: str, five_year_period: str) -> bool:
     """'So với cùng kỳ 2020 thì bằng bao nhiêu?': no indicator word, only the words of a comparison."""
-    _, rest = _periods(_expand(fold(question)), DEFAULT_FIVE_YEAR_PERIOD)
+    _, rest = _periods(_expand(fold(question)), five_year_period)
     terms = _terms(_without_document_phrases(rest))
     return bool(terms) and set(terms) <= _RELATIONAL_TERMS
 
@@ -445,7 +445,7 @@ def understand(
     if previous is not None and (is_elliptic(original) or _only_a_period(original, five_year_period)):
         interpreted = rewrite_followup(original, previous.interpreted, five_year_period)
         is_followup = True
-    elif previous is not None and _only_a_comparison(original):
+    elif previous is not None and _only_a_comparison(original, five_year_period):
         interpreted = f"{previous.interpreted.rstrip().rstrip('?').rstrip()}: {original}"
         is_followup = True
     inherited_hints: tuple[str, ...] = ()
