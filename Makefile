@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 # Written by engineers who never saw the answerer: the honest measure of how it generalises.
-HELDOUT_SETS := evals/holdout.jsonl evals/holdout2.jsonl evals/holdout3.jsonl evals/holdout4.jsonl evals/holdout5.jsonl
+HELDOUT_SETS := $(sort $(wildcard evals/holdout*.jsonl))
 
 .PHONY: setup setup-dev run ingest serve test lint typecheck unit eval bench clean
 

@@ -668,13 +668,17 @@ def candidates(
     wants_figure = intent.wants_figure and not (form.year or form.ordinals or form.date) and not _DEFINITION_ASKED_RE.search(intent.folded)
     wants_person = intent.asks_person or bool(_WHO_QUESTION_RE.search(intent.folded))
     head = _head_phrase(terms, intent.folded, weights) if wants_figure else ()
-    phrases = _question_phrases(intent.folded, terms)
-    question_trigrams = _trigrams(_VALUE_QUESTION_RE.split(intent.folded, maxsplit=1)[0], set(terms))
+    # The question's words up to where it asks for the value: its indicator, as phrases.
+    indicator = _VALUE_QUESTION_RE.split(intent.folded, maxsplit=1)[0]
+    phrases = _question_phrases(indicator, terms)
+    question_trigrams = _trigrams(indicator, set(terms))
     asked_words = frozenset(_tokens(intent.folded))
     found: list[Candidate] = []
     for rank, item in enumerate(ranked[:CANDIDATE_CHUNKS]):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
         context = _context_tokens(item)
+        # Phrases of the document's title name the document, not what a passage says.
+        asked_phrases = question_trigrams - _segment_trigrams(str(item.meta.get("title") or ""))
         segments = cache.get(item.chunk)
         for n_seg, seg in enumerate(segments):
             # A paragraph's opening sentence names what its later sentences count ("Công tác xây
@@ -709,9 +713,7 @@ def candidates(
             score = _score(cov, subject, period, answers_form, intent.wants_figure, rank, hint)
             score += LEAD_PRECISION_WEIGHT * _lead_precision(terms, seg.text, weights)
             score += FOCUS_WEIGHT * focus
-            # Phrases of the document's title name the document, not what the passage says.
-            title_trigrams = _segment_trigrams(str(item.meta.get("title") or ""))
-            score += PHRASE_WEIGHT * _phrase_overlap(question_trigrams - title_trigrams, seg.text, weights)
+            score += PHRASE_WEIGHT * _phrase_overlap(asked_phrases, seg.text, weights)
             if form.units:
                 score += UNIT_MATCH_BONUS * sum(1 for i in parts if i < len(form.units)) / len(form.units)
             shaped_parts = form.parts - len(form.units)
@@ -1079,12 +1081,15 @@ _VALUE_QUESTION_RE = re.compile(r"\b(?:la bao nhieu|bao nhieu|may|dat|la|chiem|t
 _PHRASE_TOKEN_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*|[^\sa-z\d]")
 
 
-def _question_phrases(folded_question: str, terms: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
-    """Each two-word phrase of the question followed by an indicator word: ("su", "dung", "dien") of
-    "sử dụng điện", ("dau", "tu", "xa") of "vốn đầu tư toàn xã hội" (function words skipped)."""
+def _words(folded: str) -> list[str]:
+    return [w for w in _PHRASE_TOKEN_RE.findall(folded) if w[0].isalpha()]
+
+
+def _question_phrases(indicator: str, terms: Sequence[str]) -> tuple[tuple[str, str, str], ...]:
+    """Each two-word phrase of the question's indicator followed by an indicator word: ("su", "dung",
+    "dien") of "sử dụng điện", ("dau", "tu", "xa") of "vốn đầu tư toàn xã hội" (function words skipped)."""
     asked = set(terms)
-    indicator = _VALUE_QUESTION_RE.split(folded_question, maxsplit=1)[0]
-    words = [w for w in _PHRASE_TOKEN_RE.findall(indicator) if w[0].isalpha()]
+    words = _words(indicator)
     out = []
     for i in range(1, len(words) - 1):
         if words[i] not in asked:
@@ -1129,7 +1134,7 @@ def _names_sibling(
 
 def _trigrams(folded: str, asked: set[str]) -> frozenset[tuple[str, str, str]]:
     """Three-word runs of the question holding at least two indicator words ("tầm nhìn chiến lược")."""
-    words = [w for w in _PHRASE_TOKEN_RE.findall(folded) if w[0].isalpha()]
+    words = _words(folded)
     return frozenset(
         (a, b, c) for a, b, c in zip(words, words[1:], words[2:], strict=False) if sum(w in asked for w in (a, b, c)) >= 2
     )
@@ -1137,7 +1142,7 @@ def _trigrams(folded: str, asked: set[str]) -> frozenset[tuple[str, str, str]]:
 
 @lru_cache(maxsize=16384)
 def _segment_trigrams(segment: str) -> frozenset[tuple[str, str, str]]:
-    words = [w for w in _PHRASE_TOKEN_RE.findall(fold(_spell_abbreviations(segment))) if w[0].isalpha()]
+    words = _words(fold(_spell_abbreviations(segment)))
     return frozenset(zip(words, words[1:], words[2:], strict=False))
 
 

@@ -303,16 +303,21 @@ def is_elliptic(question: str) -> bool:
     return bool(_FOLLOWUP_END_RE.search(folded)) and len(_WORD_RE.findall(folded)) <= 6
 
 
+def _bare_reading(question: str, five_year_period: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The periods and indicator words of a question read on its own, before any context."""
+    periods, rest = _periods(_expand(fold(question)), five_year_period)
+    return periods, _terms(_without_document_phrases(rest))
+
+
 def _only_a_period(question: str, five_year_period: str) -> bool:
     """'Vậy năm 2020 đạt bao nhiêu?': a period and no indicator, which only the conversation supplies."""
-    periods, rest = _periods(_expand(fold(question)), five_year_period)
-    return bool(periods) and not _terms(_without_document_phrases(rest))
+    periods, terms = _bare_reading(question, five_year_period)
+    return bool(periods) and not terms
 
 
 def _only_a_comparison(question: str, five_year_period: str) -> bool:
     """'So với cùng kỳ 2020 thì bằng bao nhiêu?': no indicator word, only the words of a comparison."""
-    _, rest = _periods(_expand(fold(question)), five_year_period)
-    terms = _terms(_without_document_phrases(rest))
+    _, terms = _bare_reading(question, five_year_period)
     return bool(terms) and set(terms) <= _RELATIONAL_TERMS
 
 
