@@ -6,69 +6,60 @@ import hmac
 import logging
 import os
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Annotated, Any
 
 import anyio
 import anyio.to_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from assistant.contract import (
+    MAX_HISTORY_TURNS,
+    MAX_QUESTION_CHARS,
+    MAX_TURN_CHARS,
+    AssistantLike,
+    DocumentInfo,
+    InputRejected,
+    check_input,
+    list_documents,
+)
 from assistant.models import Answer, Turn
 
-if TYPE_CHECKING:
-    from assistant.server import AssistantLike
-
 log = logging.getLogger(__name__)
-
-MAX_QUESTION_CHARS = 1000
-MAX_HISTORY_TURNS = 40
 
 # Module level: annotations are strings here (PEP 563), resolved against module globals.
 _bearer = HTTPBearer(auto_error=False, description="Needed when ASSISTANT_API_KEY is set")
 
 
 class AskRequest(BaseModel):
-    question: str = Field(description="The question, in Vietnamese (1 to 1,000 characters)")
+    question: str = Field(
+        description=f"The question, in Vietnamese (1 to {MAX_QUESTION_CHARS:,} characters)",
+        json_schema_extra={"maxLength": MAX_QUESTION_CHARS},
+    )
     history: list[Turn] = Field(
         default_factory=list,
-        max_length=MAX_HISTORY_TURNS,
-        description="Earlier turns of the conversation, oldest first, for follow-up questions",
+        description=f"Earlier turns of the conversation, oldest first, for follow-up questions "
+        f"(at most {MAX_HISTORY_TURNS} turns of at most {MAX_TURN_CHARS:,} characters each)",
+        json_schema_extra={"maxItems": MAX_HISTORY_TURNS},
     )
 
-    @field_validator("question")
-    @classmethod
-    def _question_is_usable(cls, value: str) -> str:
-        question = value.strip()
-        if not question:
-            raise ValueError("the question is empty: write the question text")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise ValueError(
-                f"the question has {len(question)} characters; the limit is {MAX_QUESTION_CHARS}: ask a shorter question"
-            )
-        return question
+    @model_validator(mode="after")
+    def _usable(self) -> AskRequest:
+        # The one check every adapter applies (assistant/contract.py); InputRejected is a ValueError, so
+        # pydantic turns it into a 422 whose message names the field (see _describe_problem).
+        self.question, self.history = check_input(self.question, self.history)
+        return self
 
 
 class AskResponse(Answer):
     latency_ms: float = Field(description="Time answer() took on the server, in milliseconds")
-
-
-class DocumentInfo(BaseModel):
-    source: str
-    title: str
-    kind: str | None = None
-    number: str | None = None
-    issuer: str | None = None
-    date: str | None = Field(default=None, description="Issue date, dd/mm/yyyy")
-    period: str | None = None
-    pages: int | None = None
-    chunks: int = Field(description="Number of indexed passages")
-    ingested_at: str | None = None
 
 
 class DocumentList(BaseModel):
@@ -76,39 +67,23 @@ class DocumentList(BaseModel):
     documents: list[DocumentInfo]
 
 
-def describe_document(document: Any) -> DocumentInfo:
-    """One indexed document (a registry entry, or a plain mapping) in the API's shape."""
-    data = _as_mapping(document)
-    meta = _as_mapping(data.get("meta") or {})
-    merged = {**meta, **{k: v for k, v in data.items() if k != "meta" and v is not None}}
-    chunk_ids = merged.get("chunk_ids")
-    chunks = merged.get("chunks", merged.get("chunk_count"))
-    if chunks is None:
-        chunks = len(chunk_ids) if isinstance(chunk_ids, list | tuple) else 0
-    source = str(merged.get("source", ""))
-    return DocumentInfo(
-        source=source,
-        title=str(merged.get("title") or source),
-        kind=_text_or_none(merged.get("kind")),
-        number=_text_or_none(merged.get("number")),
-        issuer=_text_or_none(merged.get("issuer")),
-        date=_display_date(_text_or_none(merged.get("date"))),
-        period=_text_or_none(merged.get("period")),
-        pages=merged.get("pages") if isinstance(merged.get("pages"), int) else None,
-        chunks=int(chunks),
-        ingested_at=_text_or_none(merged.get("ingested_at")),
-    )
-
-
-def list_documents(assistant: AssistantLike) -> DocumentList:
-    documents = [describe_document(d) for d in assistant.documents()]
+def document_list(assistant: AssistantLike) -> DocumentList:
+    documents = list_documents(assistant)
     return DocumentList(count=len(documents), documents=documents)
+
+
+# The API's routes and the one method each takes: another method gets 405 (not Gradio's 404 page).
+_METHODS = {"/api/ask": "POST", "/api/documents": "GET"}
 
 
 def make_router(assistant: AssistantLike, api_key: str | None) -> APIRouter:
     require_key = _bearer_guard(api_key)
     answer_limiter = _LazyLimiter()
-    router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(require_key)])
+    # The key is checked before the body is read (401 before 422) by the route class; the dependency repeats
+    # the check so that /docs shows the endpoints as bearer-protected.
+    router = APIRouter(
+        prefix="/api", tags=["api"], dependencies=[Depends(require_key)], route_class=_key_first_route(api_key)
+    )
 
     @router.post(
         "/ask",
@@ -135,9 +110,54 @@ def make_router(assistant: AssistantLike, api_key: str | None) -> APIRouter:
 
     @router.get("/documents", response_model=DocumentList, summary="The indexed documents and their chunk counts")
     async def documents() -> DocumentList:
-        return await run_in_threadpool(list_documents, assistant)
+        return await run_in_threadpool(document_list, assistant)
+
+    @router.api_route(
+        "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+    )
+    async def other(request: Request) -> JSONResponse:
+        path = request.url.path.rstrip("/")
+        allowed = _METHODS.get(path)
+        if allowed:
+            return JSONResponse(
+                {"detail": f"Method {request.method} is not allowed on {path}: use {allowed}."},
+                status_code=405,
+                headers={"Allow": allowed},
+            )
+        return JSONResponse(
+            {"detail": f"No API endpoint {path}: the API has {', '.join(sorted(_METHODS))} (see /docs)."},
+            status_code=404,
+        )
 
     return router
+
+
+def _key_problem(api_key: str | None, authorization: str | None) -> str | None:
+    """Why a request may not use the API (None: it may)."""
+    if not api_key:
+        return None
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return "Missing API key: send the header 'Authorization: Bearer <ASSISTANT_API_KEY>'."
+    if not hmac.compare_digest(token.strip().encode("utf-8", "replace"), api_key.encode("utf-8")):
+        return "Wrong API key: the bearer token does not match ASSISTANT_API_KEY."
+    return None
+
+
+def _key_first_route(api_key: str | None) -> type[APIRoute]:
+    class KeyFirstRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def checked(request: Request) -> Response:
+                problem = _key_problem(api_key, request.headers.get("authorization"))
+                if problem:
+                    return JSONResponse({"detail": problem}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                return await handler(request)
+
+            return checked
+
+    return KeyFirstRoute
 
 
 class _LazyLimiter:
@@ -156,20 +176,10 @@ class _LazyLimiter:
 
 def _bearer_guard(api_key: str | None) -> Any:
     async def require_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-        if not api_key:
-            return
-        if credentials is None:
-            raise HTTPException(
-                status_code=401,
-                detail="Missing API key: send the header 'Authorization: Bearer <ASSISTANT_API_KEY>'.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if not hmac.compare_digest(credentials.credentials.encode("utf-8"), api_key.encode("utf-8")):
-            raise HTTPException(
-                status_code=401,
-                detail="Wrong API key: the bearer token does not match ASSISTANT_API_KEY.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        authorization = f"Bearer {credentials.credentials}" if credentials else None
+        problem = _key_problem(api_key, authorization)
+        if problem:
+            raise HTTPException(status_code=401, detail=problem, headers={"WWW-Authenticate": "Bearer"})
 
     return require_key
 
@@ -191,6 +201,9 @@ def _describe_problem(error: Mapping[str, Any]) -> str:
     location = [str(part) for part in error.get("loc", ()) if part != "body"]
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
     kind = error.get("type")
+    rejected = (error.get("ctx") or {}).get("error")
+    if isinstance(rejected, InputRejected):
+        return f"{rejected.where}: {rejected.en} ({rejected.vi})"
     if kind == "json_invalid":
         return f"the body is not valid JSON ({error.get('ctx', {}).get('error', message)}); send a JSON object"
     if not location and kind in {"missing", "json_invalid", "model_attributes_type", "dict_type"}:
@@ -202,21 +215,3 @@ def _describe_problem(error: Mapping[str, Any]) -> str:
         message += " (history is a list of {\"role\": \"user\" | \"assistant\", \"content\": \"...\"})"
     where = ".".join(location) or "body"
     return f"{where}: {message}"
-
-
-def _as_mapping(value: Any) -> dict[str, Any]:
-    if isinstance(value, Mapping):
-        return dict(value)
-    encoded = jsonable_encoder(value)
-    return dict(encoded) if isinstance(encoded, Mapping) else {}
-
-
-def _text_or_none(value: Any) -> str | None:
-    return None if value is None or value == "" else str(value)
-
-
-def _display_date(value: str | None) -> str | None:
-    """ISO yyyy-mm-dd (how the registry stores it) shown as dd/mm/yyyy, like the citations."""
-    if value and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        return f"{value[8:10]}/{value[5:7]}/{value[0:4]}"
-    return value

@@ -24,13 +24,20 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="index PDF, DOCX and TXT files or folders (incremental)")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the bundled corpus)")
     p.add_argument("--prune", action="store_true", help="drop indexed documents whose files are gone")
-    p.add_argument("--reindex", action="store_true", help="drop the whole index first (e.g. after changing the embedding model)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--reindex", action="store_true",
+                   help="rebuild the whole index (e.g. after changing the embedding model); documents whose "
+                        "files are not given (uploads) are re-embedded from the index's own copy")
+    p.add_argument("--json", action="store_true",
+                   help="JSON lines: one per document as it is committed, then the summary")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     eval_group = p.add_mutually_exclusive_group()
     eval_group.add_argument("--eval", dest="run_eval", action="store_true", default=None,
                             help="run the eval set after ingesting (default: only for the bundled corpus)")
     eval_group.add_argument("--no-eval", dest="run_eval", action="store_false", help="do not run the eval set")
+
+    p = sub.add_parser("remove", help="delete documents from the index, by name (as `documents` lists them)")
+    p.add_argument("names", nargs="+", metavar="NAME", help="a document's file name, e.g. 004_0fe5ee8038d62b66.txt")
+    p.add_argument("--json", action="store_true", help="print what was removed as JSON")
 
     p = sub.add_parser("documents", help="list what is indexed")
     p.add_argument("--json", action="store_true")
@@ -77,6 +84,12 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         run_eval=args.run_eval,
     )
+
+
+def _cmd_remove(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.ingest_command import run_remove_command
+
+    return run_remove_command(settings, names=list(args.names), as_json=args.json)
 
 
 def _cmd_documents(settings: Settings, args: argparse.Namespace) -> int:
@@ -126,6 +139,7 @@ def _cmd_eval(settings: Settings, args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "ingest": _cmd_ingest,
+    "remove": _cmd_remove,
     "documents": _cmd_documents,
     "ask": _cmd_ask,
     "serve": _cmd_serve,
@@ -152,7 +166,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("Interrupted. The index is left as it was after the last completed document.", file=sys.stderr)
+        print(
+            "Interrupted. The index holds every document committed before the stop; "
+            "run the same command again to go on.",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -14,7 +14,12 @@ if TYPE_CHECKING:
 def build_embeddings(settings: Settings) -> ModelEmbeddings:
     from vectorstore.embeddings import make_embeddings
 
-    return make_embeddings(settings.embedding_mode, settings.embedding_model, settings.embedding_batch_size)
+    return make_embeddings(
+        settings.embedding_mode,
+        settings.embedding_model,
+        settings.embedding_batch_size,
+        threads=settings.embedding_threads,
+    )
 
 
 def open_index(settings: Settings, embeddings: ModelEmbeddings) -> DocumentIndex:

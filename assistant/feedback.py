@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Rating = Literal["up", "down"]
 FEEDBACK_FILE_NAME = "feedback.jsonl"
+MAX_COMMENT_CHARS = 500
 
 
 class FeedbackEntry(BaseModel):
@@ -35,6 +38,8 @@ class FeedbackEntry(BaseModel):
     rating: Rating
     channel: str = "ui"
     timestamp: str
+    vote_id: str = Field(default="", description="One answer as shown once: a later vote with the same id replaces this one")
+    comment: str = Field(default="", description="What the official wrote with a 👎, e.g. 'số liệu sai, đúng là …'")
 
 
 class CandidateEvalItem(BaseModel):
@@ -50,6 +55,7 @@ class CandidateEvalItem(BaseModel):
     evidence: str | None = None
     kind: str | None = None
     needs_review: bool = True
+    comment: str = Field(default="", description="The official's correction: the reviewer turns it into `expected`")
     flagged_answer: str
     flagged_citations: list[Citation] = Field(default_factory=list)
     flagged_at: str
@@ -73,7 +79,11 @@ class FeedbackStore:
         rating: Rating,
         history: list[str] | None = None,
         channel: str = "ui",
+        vote_id: str = "",
+        comment: str = "",
     ) -> FeedbackEntry:
+        """Stores a vote. With a ``vote_id``, a vote already stored under it (the same answer, rated again) is
+        replaced, keeping its comment while the rating stays 👎."""
         entry = FeedbackEntry(
             question=question,
             history=list(history or []),
@@ -84,7 +94,16 @@ class FeedbackStore:
             rating=rating,
             channel=channel,
             timestamp=datetime.now(UTC).isoformat(timespec="seconds"),
+            vote_id=vote_id,
+            comment=comment[:MAX_COMMENT_CHARS],
         )
+        if vote_id:
+            with self._lock:
+                previous = self._find(vote_id)
+                if previous is not None and rating == "down" and not entry.comment:
+                    entry.comment = previous.comment
+                self._rewrite(lambda e: e.vote_id != vote_id, append=entry)
+            return entry
         line = entry.model_dump_json() + "\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,6 +112,46 @@ class FeedbackStore:
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line)
         return entry
+
+    def add_comment(self, vote_id: str, comment: str) -> FeedbackEntry | None:
+        """Attaches a comment to the vote stored under ``vote_id`` (None when there is none)."""
+        with self._lock:
+            entry = self._find(vote_id)
+            if entry is None:
+                return None
+            entry.comment = comment.strip()[:MAX_COMMENT_CHARS]
+            self._rewrite(lambda e: e.vote_id != vote_id, append=entry)
+            return entry
+
+    def withdraw(self, vote_id: str) -> None:
+        """Removes the vote stored under ``vote_id`` (the official took it back)."""
+        with self._lock:
+            if self._find(vote_id) is not None:
+                self._rewrite(lambda e: e.vote_id != vote_id)
+
+    def _find(self, vote_id: str) -> FeedbackEntry | None:
+        if not vote_id or not self.path.exists():
+            return None
+        found = None
+        for entry in map(_parse_line, self.path.read_text(encoding="utf-8").splitlines()):
+            if entry is not None and entry.vote_id == vote_id:
+                found = entry
+        return found
+
+    def _rewrite(self, keep: Callable[[FeedbackEntry], bool], append: FeedbackEntry | None = None) -> None:
+        """Rewrites the file without the entries ``keep`` rejects (unreadable lines are kept as they are),
+        then ``append``; atomically (a crash leaves the old file or the new one)."""
+        lines = self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
+        kept = [line for line in lines if line.strip() and ((e := _parse_line(line)) is None or keep(e))]
+        if append is not None:
+            kept.append(append.model_dump_json())
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in kept))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
 
     def entries(self) -> list[FeedbackEntry]:
         if not self.path.exists():
@@ -130,6 +189,7 @@ def _candidate_from(item_id: str, entry: FeedbackEntry) -> CandidateEvalItem:
         history=entry.history,
         source=first.source if first else None,
         evidence=first.quote if first else None,
+        comment=entry.comment,
         flagged_answer=entry.answer,
         flagged_citations=entry.citations,
         flagged_at=entry.timestamp,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from assistant.extractive import ExtractiveAnswer, document_phrase, period_label
+from assistant.answerer import ExtractiveAnswer, document_phrase, period_label
 from assistant.figures import check_figures, cited_numbers
 from assistant.query import QueryIntent
 from assistant.retriever import RankedChunk

@@ -24,7 +24,7 @@ MAX_CONTEXT_TURNS = 4
 # "target/indicator" words (every list item is one), and period words (periods are parsed apart).
 _STOP_PHRASES = re.compile(
     r"\b(?:la bao nhieu|bao nhieu phan tram|bao nhieu|nhu the nao|the nao|ra sao|thi sao|chi tieu|muc tieu"
-    r"|ben tre|nghi quyet|bao cao|uy ban nhan dan|hoi dong nhan dan|bi thu tinh uy|bi thu|bai viet"
+    r"|nghi quyet|bao cao|uy ban nhan dan|hoi dong nhan dan|bi thu tinh uy|bi thu|bai viet"
     r"|ke hoach 5 nam|ke hoach nam nam|5 nam|giai doan|nhiem ky|phan dau|de ra|cho biet|hien nay|ket qua"
     r"|cu the|van ban|tai lieu|luc nao|khi nao|bao gio|thoi diem nao|thoi gian nao"
     # Verbs of reporting name what the source did, not the indicator: "hội nghị sơ kết … đánh giá GRDP".
@@ -168,6 +168,8 @@ _DOC_HINTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"bao cao"), "báo cáo"),
     (re.compile(r"\bubnd\b|uy ban nhan dan"), "UBND"),
     (re.compile(r"\bhdnd\b|hoi dong nhan dan"), "HĐND"),
+    (re.compile(r"\bquoc hoi\b"), "Quốc hội"),
+    (re.compile(r"\bchinh phu\b|\bthu tuong\b"), "Chính phủ"),
     (re.compile(r"ke hoach 5 nam|ke hoach nam nam"), "kế hoạch 5 năm"),
     # The whole reference names the document: "bài (viết) của Bí thư Tỉnh ủy".
     (re.compile(r"(?:\bbai (?:viet )?(?:cua )?)?bi thu(?: tinh uy)?|bai viet"), "bài viết"),

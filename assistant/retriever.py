@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from assistant.diacritics import DiacriticRestorer, typed_without_diacritics
+from assistant.places import place_named, place_of
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from ingest.text import fold, search_tokens
 
@@ -35,6 +36,10 @@ BOOST_PERIOD_EXACT = 1.6
 BOOST_PERIOD_MENTIONED = 1.3
 PENALTY_PERIOD_OTHER = 0.75
 BOOST_DOC_HINT = 1.3
+# The place a question names ("GRDP Bến Tre"): its documents rise, another place's sink. Not a filter:
+# a document with no place read from it stays as it was.
+BOOST_PLACE = 1.3
+PENALTY_OTHER_PLACE = 0.6
 # A question naming no period or document may be answered by several documents, one value each
 # (GRDP growth: the 5-year plan, the 2025 plan, the 2020 report …). Of the passages handed to the
 # answerer, up to this many are reserved for documents whose best passage ranked below the cut.
@@ -56,6 +61,7 @@ class RankedChunk:
     dense_rank: int | None
     lexical_rank: int | None
     doc_meta: dict[str, Any] = field(default_factory=dict)  # the document's registry entry (signer, issuer …)
+    dense_score: float | None = None  # cosine similarity of the question and the chunk, when dense search found it
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -111,6 +117,8 @@ def doc_hint_matches(hint: str, meta: dict[str, Any]) -> bool:
         return "ubnd" in issuer or "uy ban nhan dan" in issuer
     if hint_f == "hdnd":
         return "hdnd" in issuer or "hoi dong nhan dan" in issuer
+    if hint_f in ("quoc hoi", "chinh phu"):
+        return hint_f in issuer or (hint_f == "chinh phu" and "thu tuong" in issuer)
     if hint_f == "ke hoach 5 nam":
         return bool(re.fullmatch(r"\d{4}-\d{4}", period.replace(" ", "")))
     if hint_f == "bai viet":
@@ -124,12 +132,15 @@ def rrf_fuse(dense: Sequence[Any], lexical: Sequence[Any], rrf_k: int = RRF_K) -
     """Reciprocal rank fusion of two ranked hit lists (by chunk id)."""
     chunks: dict[str, Any] = {}
     dense_ranks: dict[str, int] = {}
+    dense_scores: dict[str, float] = {}
     lexical_ranks: dict[str, int] = {}
     for rank, hit in enumerate(dense, start=1):
         chunk = _hit_chunk(hit)
         cid = chunk_id_of(chunk)
         chunks.setdefault(cid, chunk)
         dense_ranks.setdefault(cid, rank)
+        if isinstance(getattr(hit, "score", None), float):
+            dense_scores.setdefault(cid, hit.score)
     for rank, hit in enumerate(lexical, start=1):
         chunk = _hit_chunk(hit)
         cid = chunk_id_of(chunk)
@@ -138,23 +149,31 @@ def rrf_fuse(dense: Sequence[Any], lexical: Sequence[Any], rrf_k: int = RRF_K) -
     fused = []
     for cid, chunk in chunks.items():
         score = sum(1.0 / (rrf_k + ranks[cid]) for ranks in (dense_ranks, lexical_ranks) if cid in ranks)
-        fused.append(RankedChunk(chunk, score, dense_ranks.get(cid), lexical_ranks.get(cid)))
+        fused.append(
+            RankedChunk(chunk, score, dense_ranks.get(cid), lexical_ranks.get(cid), dense_score=dense_scores.get(cid))
+        )
     fused.sort(key=lambda r: r.score, reverse=True)
     return fused
 
 
 def with_document_meta(ranked: Sequence[RankedChunk], documents: dict[str, dict[str, Any]]) -> list[RankedChunk]:
     return [
-        RankedChunk(r.chunk, r.score, r.dense_rank, r.lexical_rank, documents.get(str(getattr(r.chunk, "source", "")), {}))
+        replace(r, doc_meta=documents.get(str(getattr(r.chunk, "source", "")), {}))
         for r in ranked
     ]
 
 
-def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent) -> list[RankedChunk]:
+def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent, place: str | None = None) -> list[RankedChunk]:
     out = []
     for item in ranked:
         meta = item.meta
         factor = 1.0
+        if place is not None:
+            document_place = place_of(meta)
+            if document_place == place:
+                factor *= BOOST_PLACE
+            elif document_place is not None:
+                factor *= PENALTY_OTHER_PLACE
         if intent.periods:
             text_folded = folded_text(str(getattr(item.chunk, "text", "")))
             relations = [period_relation(p, meta.get("period"), text_folded) for p in intent.periods]
@@ -166,7 +185,7 @@ def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent) -> list[Ran
                 factor *= PENALTY_PERIOD_OTHER
         if intent.doc_hints and any(doc_hint_matches(h, meta) for h in intent.doc_hints):
             factor *= BOOST_DOC_HINT
-        out.append(RankedChunk(item.chunk, item.score * factor, item.dense_rank, item.lexical_rank, item.doc_meta))
+        out.append(replace(item, score=item.score * factor))
     out.sort(key=lambda r: r.score, reverse=True)
     return out
 
@@ -206,9 +225,11 @@ def with_every_document(ranked: Sequence[RankedChunk], k: int) -> list[RankedChu
     return top[: k - len(reserved)] + reserved
 
 
-def lexical_query_tokens(intent: QueryIntent) -> list[str]:
-    # Content terms and period words only: question scaffolding ("là bao nhiêu") is noise to BM25.
-    text = " ".join(intent.terms) + " " + " ".join(intent.periods)
+def lexical_query_tokens(intent: QueryIntent, place: str | None = None) -> list[str]:
+    # Content terms and period words only: question scaffolding ("là bao nhiêu") is noise to BM25,
+    # and the place is weighed apart (most passages never write their province's name).
+    place_words = set(place.split()) if place else set()
+    text = " ".join(t for t in intent.terms if t not in place_words) + " " + " ".join(intent.periods)
     tokens = search_tokens(text)
     return tokens or search_tokens(intent.interpreted)
 
@@ -242,6 +263,7 @@ class HybridRetriever(BaseRetriever):
     five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD
     # source → the document's metadata (issuer, signer … that chunks do not carry)
     document_meta: dict[str, dict[str, Any]] = {}
+    known_places: list[str] = []
     _restorer: DiacriticRestorer | None = PrivateAttr(default=None)
 
     def restorer(self) -> DiacriticRestorer:
@@ -259,8 +281,9 @@ class HybridRetriever(BaseRetriever):
     def retrieve(self, intent: QueryIntent, k: int | None = None) -> list[RankedChunk]:
         vector = self.embeddings.embed_query(self.dense_query(intent))
         dense = self.index.dense_search(vector, self.candidates)
-        lexical = self.index.lexical_search(lexical_query_tokens(intent), self.candidates)
-        ranked = apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent)
+        place = place_named(intent.folded, self.known_places)
+        lexical = self.index.lexical_search(lexical_query_tokens(intent, place), self.candidates)
+        ranked = apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent, place)
         if not (intent.periods or intent.doc_hints):
             return with_every_document(ranked, k or self.k)
         return ranked[: k or self.k]

@@ -6,33 +6,22 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from assistant import api, ui, zalo
+from assistant.contract import AssistantLike
 from assistant.feedback import FeedbackStore
-from assistant.models import Answer, Turn
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
 
 WARM_UP_QUESTION = "Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu?"
-
-
-class AssistantLike(Protocol):
-    """What the server needs from the Assistant (assistant/service.py)."""
-
-    def answer(self, question: str, history: list[Turn] | None = None) -> Answer: ...
-
-    def documents(self) -> Sequence[Any]: ...
-
-    def ingest(self, paths: Sequence[Path]) -> Any: ...
 
 
 def create_app(settings: Settings, assistant: AssistantLike, *, feedback: FeedbackStore | None = None) -> FastAPI:
@@ -60,7 +49,14 @@ def create_app(settings: Settings, assistant: AssistantLike, *, feedback: Feedba
     blocks = ui.build_ui(assistant, feedback, settings.data_dir / "uploads")
     blocks.queue(default_concurrency_limit=4)
     # Mounted last: the UI at "/" would otherwise shadow the routes above.
-    return gr.mount_gradio_app(app, blocks, path="/", css=ui.CSS, footer_links=["api"])
+    # No Gradio footer: its API page is English and describes Gradio's internal endpoints, not /api/ (see /docs).
+    # System fonts: the default theme would fetch Google Fonts, and the server may have no way out.
+    theme = gr.themes.Default(
+        font=["system-ui", "Segoe UI", "Roboto", "Arial", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+    )
+    return gr.mount_gradio_app(
+        app, blocks, path="/", css=ui.CSS, head=ui.UI_HEAD, theme=theme, footer_links=[], run_history=False
+    )
 
 
 @contextmanager

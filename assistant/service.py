@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.extractive import ExtractiveAnswer, SegmentCache, TermWeights, answer_extractively
+from assistant.answer_model import AnswerModel
+from assistant.answerer import ExtractiveAnswer, Selection, compose, select
 from assistant.models import Answer, Citation, RetrievedPassage, Turn
+from assistant.places import known_places
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from assistant.retriever import HybridRetriever, RankedChunk, chunk_id_of
 from assistant.settings import Settings
+from assistant.terms import TermWeights
 from ingest.text import display_date
 
 if TYPE_CHECKING:
@@ -54,6 +57,13 @@ def location_of(chunk: Any, meta: dict[str, Any]) -> str:
     return " · ".join(parts) or "toàn văn"
 
 
+def _quote(chunk: Any, meta: dict[str, Any]) -> str:
+    """The passage as written; a table row comes under its column headers, so each cell can be read."""
+    text = re.sub(r"[ \t]*\n[ \t]*", " ", str(getattr(chunk, "text", ""))).strip()
+    columns = [str(c) for c in (meta.get("columns") or []) if str(c).strip()]
+    return f"{' | '.join(columns)}\n{text}" if columns else text
+
+
 def citation_for(n: int, item: RankedChunk) -> Citation:
     chunk = item.chunk
     meta = item.meta
@@ -65,7 +75,7 @@ def citation_for(n: int, item: RankedChunk) -> Citation:
         date=display_date(meta.get("date")),
         period=meta.get("period") or None,
         location=location_of(chunk, meta),
-        quote=re.sub(r"[ \t]*\n[ \t]*", " ", str(getattr(chunk, "text", ""))).strip(),
+        quote=_quote(chunk, meta),
         chunk_id=chunk_id_of(chunk),
     )
 
@@ -115,7 +125,9 @@ class Assistant:
         llm: LLMAnswerer | None = None,
         top_k: int = RETRIEVE_K,
         settings: Settings | None = None,
+        model: AnswerModel | None = None,
     ) -> None:
+        self.model = model or AnswerModel.load()
         self.index = index
         self.embeddings = embeddings
         self.settings = settings
@@ -133,9 +145,10 @@ class Assistant:
             k=self.top_k,
             five_year_period=self.five_year_period,
             document_meta={doc.source: dict(doc.meta) for doc in documents},
+            known_places=known_places(dict(doc.meta) for doc in documents),
         )
         self.weights = TermWeights.from_texts(str(getattr(c, "text", "")) for c in self.index.all_chunks())
-        self.segments = SegmentCache()
+        self.known_places = self.retriever.known_places
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -167,13 +180,19 @@ class Assistant:
         if self.index.reload():
             # Another process (`assistant ingest` beside a running server) committed documents.
             self._refresh()
-        intent = self.understand(question, history)
-        ranked = self.retriever.retrieve(intent)
-        extractive = answer_extractively(intent, ranked, self.weights, self.segments, self._document_chunks)
+        selection, ranked = self.select(question, history)
+        extractive = compose(selection, self.model)
         result = extractive
         if self.llm is not None and extractive.found:
-            result = self.llm.answer(intent, ranked, fallback=extractive)
-        return self._to_answer(intent, result, ranked)
+            result = self.llm.answer(selection.intent, ranked, fallback=extractive)
+        return self._to_answer(selection.intent, result, ranked)
+
+    def select(self, question: str, history: list[Turn] | None = None) -> tuple[Selection, list[RankedChunk]]:
+        """Every candidate unit with its features and probability (the answer, and the model's training data)."""
+        intent = self.understand(question, history)
+        ranked = self.retriever.retrieve(intent)
+        selection = select(intent, ranked, self.model, self.weights, self.known_places, self._document_chunks)
+        return selection, ranked
 
     def _to_answer(self, intent: QueryIntent, result: ExtractiveAnswer, ranked: Sequence[RankedChunk]) -> Answer:
         return Answer(
@@ -202,10 +221,26 @@ class Assistant:
             )
         return out
 
-    def ingest(self, paths: Sequence[Path], *, prune: bool = False) -> Any:
-        """Index files/folders through ingest.pipeline, then refresh what depends on the documents."""
-        from ingest.pipeline import ingest_paths
+    def remove_document(self, source: str) -> bool:
+        """Delete one document (registry, vectors, lexical index) by its name; False if none is indexed so.
 
-        summary = ingest_paths(list(paths), index=self.index, embeddings=self.embeddings, prune=prune)
+        Its file, if any, is left alone: ingesting its folder again adds it back."""
+        removed = bool(self.index.remove_document(source))
+        if removed:
+            self._refresh()
+        return removed
+
+    def ingest(self, paths: Sequence[Path], *, prune: bool = False) -> Any:
+        """Index files/folders through ingest.pipeline, then refresh what depends on the documents.
+
+        This is the upload path (UI, API): a file over ASSISTANT_MAX_UPLOAD_MB fails with the limit, and
+        a file whose content is already indexed under another name is skipped as a duplicate."""
+        from ingest.pipeline import MB, ingest_paths
+
+        settings = self.settings or Settings(_env_file=None)  # type: ignore[call-arg]
+        summary = ingest_paths(
+            list(paths), index=self.index, embeddings=self.embeddings, prune=prune,
+            max_file_bytes=int(settings.max_upload_mb * MB), commit_every=settings.ingest_commit_every,
+        )
         self._refresh()
         return summary

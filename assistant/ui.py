@@ -1,23 +1,36 @@
-"""The Gradio chat (Vietnamese labels): questions with numbered, openable citations; the indexed documents;
-upload and ingest; 👍/👎 feedback."""
+"""The Gradio chat, all in Vietnamese: questions with numbered, openable citations; the indexed documents
+(search, sort, pages); upload and ingest; 👍/👎 feedback with an optional comment.
+
+Gradio has no Vietnamese for its own strings ("Drop File Here", "Like", toast titles …) and its i18n picks
+only the locales it ships, so ``UI_HEAD`` carries a small script that translates those strings in the page
+(``GRADIO_STRINGS_VI``); the rest are our own labels.
+"""
 
 from __future__ import annotations
 
 import html
+import json
 import logging
+import re
 import shutil
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 
-from assistant.api import MAX_QUESTION_CHARS, DocumentInfo, list_documents
-from assistant.feedback import FeedbackStore, Rating
+from assistant.contract import (
+    MAX_TURN_CHARS,
+    AssistantLike,
+    DocumentInfo,
+    InputRejected,
+    check_input,
+    list_documents,
+)
+from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore, Rating
 from assistant.models import Answer, Citation, Turn
-
-if TYPE_CHECKING:
-    from assistant.server import AssistantLike
+from ingest.text import fold
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +45,15 @@ EXAMPLE_QUESTIONS = [
 UPLOAD_TYPES = (".pdf", ".docx", ".txt")
 HISTORY_TURNS = 8  # the last four exchanges are enough for a follow-up to be understood
 DOCUMENT_HEADERS = ["Tài liệu", "Số hiệu", "Ngày", "Kỳ", "Số đoạn", "Tệp"]
+DOCUMENTS_PER_PAGE = 20
+NO_NUMBER = "không ghi số"
+SORT_CHOICES = {
+    "newest": "Ngày ban hành: mới nhất trước",
+    "oldest": "Ngày ban hành: cũ nhất trước",
+    "title": "Tên văn bản (A → Z)",
+    "number": "Số hiệu",
+    "source": "Tên tệp",
+}
 STATUS_LABELS = {
     "added": "đã thêm",
     "updated": "đã cập nhật",
@@ -39,28 +61,222 @@ STATUS_LABELS = {
     "failed": "LỖI",
     "skipped": "bỏ qua",
 }
+# Gradio's own English strings (its built-in locale) and what an official reads instead. Exact matches on a
+# text node or on an aria-label/title/placeholder; PATTERNS are for strings with a value inside.
+GRADIO_STRINGS_VI = {
+    "Drop File Here": "Thả tệp vào đây",
+    "- or -": "- hoặc -",
+    "or": "hoặc",
+    "Click to Upload": "Bấm để chọn tệp",
+    "Clear": "Xoá",
+    "Remove": "Gỡ bỏ",
+    "Download": "Tải xuống",
+    "Copy message": "Sao chép tin nhắn",
+    "Copied message": "Đã sao chép",
+    "Copy conversation": "Sao chép cả hội thoại",
+    "Copied conversation": "Đã sao chép cả hội thoại",
+    "Like": "Câu trả lời hữu ích",
+    "Dislike": "Câu trả lời chưa đúng",
+    "Info": "Thông báo",
+    "Warning": "Lưu ý",
+    "Error": "Lỗi",
+    "Success": "Hoàn tất",
+    "Close": "Đóng",
+    "Use via API": "Dùng qua API",
+    "Use via API or MCP": "Dùng qua API",
+    "More tabs": "Thêm thẻ",
+    "Uploading...": "Đang tải lên…",
+    "Loading": "Đang tải",
+    "Loading...": "Đang tải…",
+    "processing": "đang xử lý",
+    "Empty": "Trống",
+    "Chatbot": "Hội thoại",
+    "chatbot conversation": "Cuộc hội thoại",
+    "Share": "Chia sẻ",
+    "Retry": "Thử lại",
+    "Undo": "Hoàn tác",
+    "Edit": "Sửa",
+    "Submit": "Gửi",
+    "Cancel": "Huỷ",
+    "Scroll down": "Cuộn xuống",
+    "Scroll to bottom": "Cuộn xuống cuối",
+    "Waiting for file(s) to finish uploading, please retry.": "Tệp chưa tải lên xong, vui lòng thử lại.",
+    "Lost connection due to leaving page. Rejoining queue...": "Mất kết nối khi rời trang. Đang kết nối lại…",
+    "Connection errored out.": "Mất kết nối với máy chủ. Vui lòng tải lại trang.",
+}
+GRADIO_PATTERNS_VI = [
+    (r"^Invalid file types?: (.*)\. Only (.*) allowed\.$", "Loại tệp không hợp lệ: $1. Chỉ nhận tệp $2."),
+    (r"^In queue: (\d+) of (\d+)$", "Đang chờ: $1 / $2"),
+    (r"^processing \| ([\d.]+s)$", "đang xử lý | $1"),
+]
 
 # Gradio injects a progress tracker into a handler whose parameter defaults to a gr.Progress.
 _PROGRESS = gr.Progress()
 
 CSS = """
-.citations { margin-top: .6em; border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
+.answer-block .citations { margin-top: .6em; border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
 .citations .cite-label { font-weight: 600; margin: .2em 0; }
 .citation { margin: .25em 0; }
 .citation summary { cursor: pointer; overflow-wrap: anywhere; }
 .citation blockquote { margin: .3em 0 .3em .8em; padding-left: .6em; border-left: 3px solid var(--color-accent);
   white-space: pre-wrap; overflow-wrap: anywhere; }
 .interpreted { font-size: .85em; opacity: .75; margin-top: .4em; }
-/* The table's default monospace font lacks precomposed Vietnamese glyphs and misplaces the marks. */
-#documents, #documents * { font-family: var(--font) !important; }
+.plain-text { display: none !important; }
+.copy-answer { margin-top: .5em; font-size: .85em; padding: .15em .6em; border: 1px solid var(--border-color-primary);
+  border-radius: var(--radius-sm); background: var(--background-fill-secondary); cursor: pointer; }
+.user-text { white-space: pre-wrap; overflow-wrap: anywhere; }
+#chat { overflow-wrap: anywhere; }
+/* The documents table: our own HTML (Gradio's table has English menus and squeezes columns on phones). */
+#documents table { width: 100%; border-collapse: collapse; font-family: var(--font); }
+#documents th, #documents td { text-align: left; vertical-align: top; padding: .35em .5em;
+  border-bottom: 1px solid var(--border-color-primary); }
+#documents td.source { overflow-wrap: anywhere; font-size: .85em; }
+#documents td.number { white-space: nowrap; }
+#documents .muted { opacity: .6; font-style: italic; }
+#documents .kind { display: block; font-size: .8em; opacity: .7; }
+#documents .empty { padding: 1em 0; }
+@media (max-width: 640px) {
+  /* On a phone each document is a card: every field visible, nothing wider than the screen. */
+  #documents thead { display: none; }
+  #documents table, #documents tbody, #documents tr, #documents td { display: block; width: 100%; }
+  #documents tr { border-bottom: 2px solid var(--border-color-primary); padding: .4em 0; }
+  #documents td { border: none; padding: .1em 0; }
+  #documents td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+  #documents td.title::before { content: none; }
+  #documents td.title { font-weight: 600; }
+  #chat { height: 70vh !important; }
+}
 """
+
+UI_HEAD = """
+<meta name="color-scheme" content="light dark">
+<script>
+(() => {
+  const EXACT = __EXACT__;
+  const PATTERNS = __PATTERNS__.map(([re, to]) => [new RegExp(re), to]);
+  const ATTRS = ["aria-label", "title", "placeholder"];
+  function tr(value) {
+    const t = (value || "").trim();
+    if (!t) return null;
+    if (Object.prototype.hasOwnProperty.call(EXACT, t)) return value.replace(t, EXACT[t]);
+    for (const [re, to] of PATTERNS) if (re.test(t)) return value.replace(t, t.replace(re, to));
+    return null;
+  }
+  // Gradio labels each message for screen readers with its raw content ("user's message: <div …>"): read the
+  // words instead, and for an answer its plain-text copy (answer and sources).
+  const MESSAGE_LABEL = /^(user|bot)'s message: /;
+  function messageLabel(value) {
+    const m = MESSAGE_LABEL.exec(value);
+    if (!m) return null;
+    const t = document.createElement("template");
+    t.innerHTML = value.slice(m[0].length);
+    const plain = t.content.querySelector(".plain-text");
+    const words = (plain ? plain.textContent : t.content.textContent).trim();
+    return (m[1] === "user" ? "Câu hỏi: " : "Câu trả lời: ") + words;
+  }
+  function fix(node) {
+    if (node.nodeType === 3) {
+      const v = tr(node.nodeValue);
+      if (v !== null && v !== node.nodeValue) node.nodeValue = v;
+      return;
+    }
+    if (node.nodeType !== 1) return;
+    for (const a of ATTRS) {
+      if (!node.hasAttribute(a)) continue;
+      const v = (a === "aria-label" && messageLabel(node.getAttribute(a))) || tr(node.getAttribute(a));
+      if (v !== null && v !== node.getAttribute(a)) node.setAttribute(a, v);
+    }
+  }
+  function walk(root) {
+    fix(root);
+    if (root.nodeType !== 1) return;
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    while (w.nextNode()) fix(w.currentNode);
+  }
+  let answers = 0;
+  function revealNewAnswer() {
+    // Show the start of a new answer (its figure), not the end of its citations.
+    const all = document.querySelectorAll("#chat .answer-block");
+    if (all.length > answers) {
+      const last = all[all.length - 1];
+      const message = last.closest(".message-row") || last.closest(".message") || last;
+      setTimeout(() => message.scrollIntoView({block: "start", behavior: "instant"}), 50);
+    }
+    answers = all.length;
+  }
+  const observer = new MutationObserver((mutations) => {
+    for (const m of mutations) {
+      if (m.type === "characterData") fix(m.target);
+      else if (m.type === "attributes") {
+        if (m.target === document.documentElement && m.attributeName === "lang") {
+          if (document.documentElement.lang !== "vi") document.documentElement.lang = "vi";
+        } else fix(m.target);
+      } else m.addedNodes.forEach(walk);
+    }
+    revealNewAnswer();
+  });
+  function start() {
+    document.documentElement.lang = "vi";
+    walk(document.body);
+    observer.observe(document.documentElement, {subtree: true, childList: true, characterData: true,
+      attributes: true, attributeFilter: ATTRS.concat(["lang"])});
+  }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+
+  async function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      try { await navigator.clipboard.writeText(text); return true; } catch (e) { /* fall back below */ }
+    }
+    const area = document.createElement("textarea");
+    area.value = text; area.setAttribute("readonly", ""); area.style.position = "fixed"; area.style.opacity = "0";
+    document.body.appendChild(area); area.select();
+    let ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    area.remove();
+    return ok;
+  }
+  function conversationText() {
+    const parts = [];
+    document.querySelectorAll("#chat .user-text, #chat .answer-block").forEach((el) => {
+      if (el.classList.contains("user-text")) parts.push("Hỏi: " + el.textContent.trim());
+      else parts.push("Trả lời: " + (el.querySelector(".plain-text")?.textContent || "").trim());
+    });
+    return parts.join("\\n\\n");
+  }
+  document.addEventListener("click", async (event) => {
+    const one = event.target.closest && event.target.closest(".copy-answer");
+    const all = event.target.closest && event.target.closest("#copy-all");
+    if (!one && !all) return;
+    event.preventDefault();
+    const text = one ? (one.closest(".answer-block")?.querySelector(".plain-text")?.textContent || "")
+                     : conversationText();
+    const ok = text && await copyText(text);
+    const label = one || all;
+    const before = label.textContent;
+    label.textContent = ok ? "✓ Đã sao chép" : "Không sao chép được";
+    setTimeout(() => { label.textContent = before; }, 1500);
+  });
+})();
+</script>
+""".replace("__EXACT__", json.dumps(GRADIO_STRINGS_VI, ensure_ascii=False)).replace(
+    "__PATTERNS__", json.dumps(GRADIO_PATTERNS_VI, ensure_ascii=False)
+)
 
 
 # ---------------------------------------------------------------- rendering (pure)
 
 
+def render_question(question: str) -> str:
+    """The user's own words as plain text: no HTML of theirs runs and no Markdown image of theirs is fetched
+    (the whole message is one escaped HTML block, which Markdown leaves alone)."""
+    escaped = html.escape(question).replace("\n", "<br>")
+    return f"<div class='user-text'>{escaped}</div>"
+
+
 def render_answer(answer: Answer, question: str) -> str:
-    """The answer text, then one openable block per citation: the quote is hidden until the title is clicked."""
+    """The answer text, then one openable block per citation (the quote is hidden until the title is clicked),
+    a copy button, and the answer as plain text for it. One HTML block without blank lines, so Markdown
+    leaves it whole."""
     parts = [f"<div class='answer'>{_paragraphs(answer.answer)}</div>"]
     if answer.citations:
         label = "Nguồn" if answer.found else "Đoạn có thể liên quan"
@@ -68,7 +284,28 @@ def render_answer(answer: Answer, question: str) -> str:
         parts.append(f"<div class='citations'><div class='cite-label'>{label}:</div>{blocks}</div>")
     if answer.question_interpreted and _differs(answer.question_interpreted, question):
         parts.append(f"<div class='interpreted'>Câu hỏi được hiểu là: {html.escape(answer.question_interpreted)}</div>")
-    return "\n".join(parts)
+    parts.append("<button type='button' class='copy-answer'>Sao chép câu trả lời</button>")
+    plain = html.escape(plain_answer(answer)).replace("\n", "&#10;")
+    parts.append(f"<div class='plain-text' hidden>{plain}</div>")
+    return "<div class='answer-block'>" + "".join(parts) + "</div>"
+
+
+def plain_answer(answer: Answer) -> str:
+    """What "Sao chép" copies: the answer and its sources as plain text."""
+    lines = [answer.answer.strip()]
+    if answer.citations:
+        lines += ["", "Nguồn:" if answer.found else "Đoạn có thể liên quan:"]
+        for c in answer.citations:
+            head = [f"[{c.n}] {c.title}"]
+            if c.number:
+                head.append(f"số {c.number}")
+            if c.date:
+                head.append(f"ngày {c.date}")
+            if c.location:
+                head.append(c.location)
+            lines.append(", ".join(head))
+            lines.append(f"    «{c.quote}»")
+    return "\n".join(lines)
 
 
 def render_citation(citation: Citation) -> str:
@@ -88,22 +325,149 @@ def render_citation(citation: Citation) -> str:
 
 
 def document_rows(documents: Sequence[DocumentInfo]) -> list[list[Any]]:
-    return [[d.title, d.number or "", d.date or "", d.period or "", d.chunks, d.source] for d in documents]
+    return [[d.title, d.number or NO_NUMBER, d.date or "", d.period or "", d.chunks, d.source] for d in documents]
+
+
+def select_documents(documents: Sequence[DocumentInfo], query: str = "", sort: str = "newest") -> list[DocumentInfo]:
+    """The documents whose title, number, file name, kind, date or period contain every word of the query
+    (without regard to diacritics or case: "nghi quyet 2025" finds "Nghị quyết … năm 2025"), sorted."""
+    words = fold(query or "").split()
+
+    def haystack(d: DocumentInfo) -> str:
+        return fold(" ".join(filter(None, [d.title, d.number, d.source, d.kind, d.date, d.period, d.issuer])))
+
+    chosen = [d for d in documents if all(w in haystack(d) for w in words)]
+    key, reverse = _SORT_KEYS.get(sort, _SORT_KEYS["newest"])
+    return sorted(chosen, key=key, reverse=reverse)
+
+
+def _date_key(d: DocumentInfo) -> str:
+    """dd/mm/yyyy, mm/yyyy or yyyy as a sortable yyyy-mm-dd ('' when unknown)."""
+    parts = (d.date or "").split("/")
+    return "-".join(reversed(parts)) if all(p.isdigit() for p in parts) else ""
+
+
+_SORT_KEYS: dict[str, tuple[Callable[[DocumentInfo], Any], bool]] = {
+    "newest": (lambda d: (_date_key(d), fold(d.title)), True),
+    "oldest": (lambda d: (_date_key(d) or "9999", fold(d.title)), False),
+    "title": (lambda d: fold(d.title), False),
+    "number": (lambda d: (d.number is None, fold(d.number or ""), fold(d.title)), False),
+    "source": (lambda d: d.source.lower(), False),
+}
+
+
+def render_documents(documents: Sequence[DocumentInfo], total: int) -> str:
+    """One page of documents as a table (cards on a phone)."""
+    if not documents:
+        return "<div class='empty'>Không có văn bản nào khớp với điều kiện tìm.</div>" if total else (
+            "<div class='empty'>Chưa có văn bản nào trong kho. Hãy nạp tệp ở mục bên dưới.</div>"
+        )
+    head = "".join(f"<th scope='col'>{h}</th>" for h in DOCUMENT_HEADERS)
+    rows = []
+    for d in documents:
+        kind = f"<span class='kind'>{html.escape(d.kind)}</span>" if d.kind else ""
+        number = html.escape(d.number) if d.number else f"<span class='muted'>{NO_NUMBER}</span>"
+        cells = [
+            ("title", "Tài liệu", f"{html.escape(d.title)}{kind}"),
+            ("number", "Số hiệu", number),
+            ("date", "Ngày", html.escape(d.date or "—")),
+            ("period", "Kỳ", html.escape(d.period or "—")),
+            ("chunks", "Số đoạn", str(d.chunks)),
+            ("source", "Tệp", html.escape(d.source)),
+        ]
+        rows.append("<tr>" + "".join(f"<td class='{c}' data-label='{label}'>{v}</td>" for c, label, v in cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def page_label(page: int, pages: int, total: int, indexed: int) -> str:
+    found = f"{total} / {indexed} văn bản khớp" if total != indexed else f"{indexed} văn bản"
+    return f"Trang {page} / {pages} · {found}"
 
 
 def render_ingest_summary(summary: dict[str, Any]) -> str:
     lines = []
     for outcome in summary.get("files", []):
         status = str(outcome.get("status", ""))
-        line = f"- **{outcome.get('source', '')}**: {STATUS_LABELS.get(status, status)}"
+        line = f"- **{_md_escape(str(outcome.get('source', '')))}**: {STATUS_LABELS.get(status, status)}"
         if outcome.get("chunks"):
             line += f" ({outcome['chunks']} đoạn)"
         if outcome.get("reason"):
-            line += f" — {outcome['reason']}"
+            line += f" — {_md_escape(vietnamese_reason(str(outcome['reason']), str(outcome.get('source', ''))))}"
         lines.append(line)
     failed = sum(1 for o in summary.get("files", []) if o.get("status") in {"failed", "skipped"})
     head = "✅ Đã nạp xong." if failed == 0 else "⚠️ Có tệp chưa nạp được; kho tài liệu cũ vẫn giữ nguyên."
     return "\n".join([head, *lines])
+
+
+# What ingest reports in English (ingest/errors.py), said in Vietnamese: what the file is, and what to do.
+_LOOKS_LIKE_VI = [
+    ("Windows program", "một chương trình Windows (.exe), không phải văn bản",
+     "Đây là chương trình, không phải văn bản: đừng nạp tệp này. Hãy chọn đúng tệp văn bản (PDF, DOCX hoặc TXT)."),
+    ("Linux program", "một chương trình máy tính, không phải văn bản",
+     "Đây là chương trình, không phải văn bản: hãy chọn đúng tệp văn bản (PDF, DOCX hoặc TXT)."),
+    ("binary data", "dữ liệu nhị phân không rõ loại, không phải văn bản",
+     "Tệp không đọc được như một văn bản: hãy kiểm tra đã chọn đúng tệp chưa, hoặc tải/xuất lại văn bản."),
+    ("a PDF", "một tệp PDF", "Hãy đổi đuôi tệp thành .pdf rồi nạp lại."),
+    ("Word document", "một tài liệu Word (.docx)", "Hãy đổi đuôi tệp thành .docx rồi nạp lại."),
+    ("Excel", "một bảng tính Excel", "Hãy xuất nội dung sang PDF hoặc DOCX rồi nạp tệp đó."),
+    ("PowerPoint", "một bài trình chiếu PowerPoint", "Hãy xuất nội dung sang PDF rồi nạp tệp đó."),
+    ("OpenDocument", "một tệp OpenDocument", "Hãy mở bằng LibreOffice, lưu thành .docx rồi nạp lại."),
+    ("ZIP", "một tệp nén ZIP", "Hãy giải nén và nạp từng văn bản (PDF, DOCX hoặc TXT)."),
+    ("old-format Office", "một tệp Office định dạng cũ (.doc/.xls)",
+     "Hãy mở bằng Word hoặc LibreOffice, lưu thành .docx (hoặc xuất PDF) rồi nạp lại."),
+    ("password-protected Office", "một tài liệu Office có đặt mật khẩu", "Hãy gỡ mật khẩu rồi nạp bản đã lưu."),
+    ("RTF", "một tài liệu RTF", "Hãy mở bằng Word hoặc LibreOffice, lưu thành .docx rồi nạp lại."),
+    ("image", "một hình ảnh", "Hãy chạy nhận dạng chữ (OCR) cho ảnh, lưu thành PDF có chữ rồi nạp lại."),
+    ("web page", "một trang web (HTML), có lẽ tải về bị lỗi", "Hãy tải lại văn bản gốc."),
+    ("plain text", "văn bản thuần (text)", "Nếu đúng là nội dung văn bản, hãy đổi đuôi tệp thành .txt rồi nạp lại."),
+]
+
+
+def vietnamese_reason(reason: str, source: str = "") -> str:
+    """An ingest failure reason (English, "<path>: <problem>. <remedy>") as one Vietnamese sentence or two."""
+    problem = reason[len(source) + 2 :] if source and reason.startswith(source + ": ") else reason
+    folded = problem.lower()
+    mismatch = re.search(r"is named (\.\w+|\(no extension\)) but its content is (.+?)\.", problem)
+    if mismatch:
+        suffix = mismatch.group(1)
+        for marker, what, remedy in _LOOKS_LIKE_VI:
+            if marker.lower() in mismatch.group(2).lower():
+                return f"Tệp có đuôi {suffix} nhưng thực chất là {what}. {remedy}"
+        return f"Nội dung tệp không đúng với đuôi {suffix}. Hãy kiểm tra lại tệp."
+    if "binary data" in folded:
+        return "Tệp chứa dữ liệu nhị phân, không phải văn bản UTF-8. Hãy kiểm tra đã chọn đúng tệp chưa."
+    if "needs ocr" in folded:
+        return ("Tệp PDF là bản quét (ảnh), không có lớp chữ. Hãy chạy nhận dạng chữ (OCR, ví dụ "
+                "`ocrmypdf -l vie`) rồi nạp bản kết quả.")
+    if "password" in folded:
+        return "Tệp có đặt mật khẩu. Hãy lưu một bản không có mật khẩu rồi nạp bản đó."
+    if "damaged" in folded or "is broken" in folded:
+        return "Tệp bị hỏng, không đọc được. Hãy tải hoặc xuất lại văn bản rồi nạp bản mới."
+    encoding = re.search(r"is not UTF-8 text: it looks like ([^;.]+(?:\.[^;.\s][^;.]*)?)", problem)
+    if encoding:
+        return (f"Tệp văn bản không dùng bảng mã UTF-8 (có vẻ là {encoding.group(1)}). Hãy chuyển sang UTF-8 "
+                "(ví dụ: Unikey → Công cụ chuyển mã, hoặc Notepad → Lưu thành → Mã hoá UTF-8) rồi nạp lại.")
+    if "empty" in folded or "only whitespace" in folded or "no text" in folded or "no pages" in folded:
+        return "Tệp không có nội dung chữ để nạp. Hãy kiểm tra đã lưu hoặc xuất đúng tệp chưa."
+    if "not supported" in folded:
+        return "Loại tệp này không được hỗ trợ. Chỉ nhận tệp PDF, DOCX hoặc TXT."
+    duplicate = re.search(r"already indexed as (.+?);", problem)
+    if duplicate:
+        return f"Nội dung trùng với văn bản đã có trong kho ({duplicate.group(1)}); không thay đổi gì."
+    size = re.search(r"the file is ([\d.]+) MB; uploads are limited to ([\d.]+) MB", problem)
+    if size:
+        return (f"Tệp nặng {size.group(1)} MB, vượt giới hạn {size.group(2)} MB. Hãy tách văn bản, hoặc nhờ quản trị "
+                "viên nạp bằng lệnh `assistant ingest`.")
+    if "symbolic link" in folded:
+        return "Tệp là liên kết (symbolic link), không được nạp."
+    if "cannot be read" in folded or "cannot read" in folded:
+        return "Không đọc được tệp. Hãy kiểm tra tệp còn tồn tại và có quyền đọc."
+    return f"Không nạp được tệp này (chi tiết kỹ thuật: {problem})"
+
+
+def _md_escape(text: str) -> str:
+    """Plain text inside Markdown: no link, image or HTML of a file name or message is rendered."""
+    return re.sub(r"([\\`*_{}\[\]()#+!<>|~])", r"\\\1", text)
 
 
 def _paragraphs(text: str) -> str:
@@ -131,63 +495,106 @@ class ChatUI:
         """Ask; returns (cleared textbox, chat with the new exchange, records keyed by message index)."""
         chat = list(chat or [])
         records = dict(records or {})
-        question = (message or "").strip()
-        if not question:
-            gr.Warning("Vui lòng nhập câu hỏi.")
+        try:
+            question, history = check_input(message or "", _history_from(records))
+        except InputRejected as rejected:
+            gr.Warning(rejected.vi)
             return message, chat, records
-        if len(question) > MAX_QUESTION_CHARS:
-            gr.Warning(f"Câu hỏi dài {len(question)} ký tự; tối đa là 1.000 ký tự. Vui lòng hỏi ngắn gọn hơn.")
-            return message, chat, records
-        history = _history_from(records)
         try:
             answer = self.assistant.answer(question, history or None)
         except Exception:
             log.exception("answer() failed in the UI for %.200r", question)
             reply = "Xin lỗi, hệ thống gặp sự cố khi trả lời câu hỏi này. Vui lòng thử lại hoặc diễn đạt khác."
-            chat += [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+            chat += [{"role": "user", "content": render_question(question)}, {"role": "assistant", "content": reply}]
             return "", chat, records
         chat += [
-            {"role": "user", "content": question},
+            {"role": "user", "content": render_question(question)},
             {"role": "assistant", "content": render_answer(answer, question)},
         ]
         records[str(len(chat) - 1)] = {
+            "id": uuid.uuid4().hex,
             "question": question,
             "history": [t.content for t in history if t.role == "user"],
             "answer": answer.model_dump(mode="json"),
         }
         return "", chat, records
 
-    def rate(self, records: dict[str, Any] | None, data: gr.LikeData) -> None:
+    def rate(self, records: dict[str, Any] | None, data: gr.LikeData) -> tuple[Any, Any, str | None]:
+        """Stores the vote (a second vote on the same answer replaces the first). Returns the comment box's
+        visibility, its cleared text and the answer the comment would be about."""
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
         record = (records or {}).get(str(index))
-        if record is None or not isinstance(data.liked, bool):
-            return  # a user message, an error reply, or a rating withdrawn: nothing to store
+        hidden = (gr.update(visible=False), gr.update(value=""), None)
+        if record is None:
+            return hidden  # a user message or an error reply: nothing to store
+        vote_id = str(record.get("id") or index)
+        if not isinstance(data.liked, bool):
+            self.feedback.withdraw(vote_id)  # the vote was taken back
+            return hidden
         rating: Rating = "up" if data.liked else "down"
         self.feedback.record(
-            record["question"], Answer.model_validate(record["answer"]), rating, history=record["history"]
+            record["question"],
+            Answer.model_validate(record["answer"]),
+            rating,
+            history=record["history"],
+            vote_id=vote_id,
         )
-        gr.Info("Cảm ơn góp ý của anh/chị!")
+        if rating == "up":
+            gr.Info("Cảm ơn góp ý của anh/chị!")
+            return hidden
+        gr.Info("Cảm ơn góp ý của anh/chị! Có thể ghi thêm chỗ chưa đúng ở ô góp ý bên dưới.")
+        return gr.update(visible=True), gr.update(value=""), vote_id
+
+    def comment(self, vote_id: str | None, text: str) -> tuple[Any, Any]:
+        """Attaches a short comment ("số liệu sai, đúng là …") to the 👎 vote; returns (box, textbox) updates."""
+        text = (text or "").strip()
+        if not vote_id:
+            gr.Warning("Hãy bấm 👎 ở câu trả lời cần góp ý trước.")
+            return gr.update(), gr.update()
+        if not text:
+            gr.Warning("Vui lòng ghi nội dung góp ý.")
+            return gr.update(), gr.update()
+        try:
+            text, _ = check_input(text[:MAX_COMMENT_CHARS])
+        except InputRejected as rejected:
+            gr.Warning(rejected.vi.replace("Câu hỏi", "Góp ý").replace("câu hỏi", "góp ý"))
+            return gr.update(), gr.update()
+        if self.feedback.add_comment(vote_id, text) is None:
+            gr.Warning("Không tìm thấy đánh giá để gắn góp ý; vui lòng bấm 👎 lại.")
+            return gr.update(), gr.update()
+        gr.Info("Đã ghi nhận góp ý. Cảm ơn anh/chị!")
+        return gr.update(visible=False), gr.update(value="")
+
+    def documents_view(self, query: str = "", sort: str = "newest", page: float = 1) -> tuple[str, str, int]:
+        """(table HTML, "Trang 2 / 50 · 999 văn bản", the page shown) for a search, a sort and a page."""
+        documents = list_documents(self.assistant)
+        chosen = select_documents(documents, query, sort)
+        pages = max(1, -(-len(chosen) // DOCUMENTS_PER_PAGE))
+        page_no = min(max(1, int(page or 1)), pages)
+        start = (page_no - 1) * DOCUMENTS_PER_PAGE
+        shown = chosen[start : start + DOCUMENTS_PER_PAGE]
+        label = page_label(page_no, pages, len(chosen), len(documents))
+        return render_documents(shown, len(chosen)), label, page_no
 
     def documents_table(self) -> list[list[Any]]:
-        return document_rows(list_documents(self.assistant).documents)
+        return document_rows(list_documents(self.assistant))
 
-    def ingest(self, files: list[str] | None, progress: gr.Progress = _PROGRESS) -> tuple[str, list[list[Any]]]:
+    def ingest(self, files: list[str] | None, progress: gr.Progress = _PROGRESS) -> str:
         paths = [Path(f) for f in (files or [])]
         if not paths:
-            return "Chưa chọn tệp nào. Hãy chọn tệp PDF, DOCX hoặc TXT rồi bấm «Nạp vào kho».", self.documents_table()
+            return "Chưa chọn tệp nào. Hãy chọn tệp PDF, DOCX hoặc TXT rồi bấm «Nạp vào kho»."
         outcomes: list[dict[str, Any]] = []
         for position, upload in enumerate(paths):
             progress((position, len(paths)), desc=f"Đang nạp {upload.name}…")
             outcomes.extend(self._ingest_one(upload))
         progress((len(paths), len(paths)), desc="Xong")
-        return render_ingest_summary({"files": outcomes}), self.documents_table()
+        return render_ingest_summary({"files": outcomes})
 
     def _ingest_one(self, upload: Path) -> list[dict[str, Any]]:
         if upload.suffix.lower() not in UPLOAD_TYPES:
-            return [{"source": upload.name, "status": "skipped",
-                     "reason": "chỉ nhận tệp PDF, DOCX hoặc TXT"}]
-        # Uploads are kept under data_dir/uploads (the index records where each document lives). A file that
-        # replaces an earlier upload of the same name is rolled back if it fails, so nothing is lost.
+            return [{"source": upload.name, "status": "skipped", "reason": "Chỉ nhận tệp PDF, DOCX hoặc TXT."}]
+        # Uploads are kept under data_dir/uploads (the index records where each document lives). A document is
+        # known by its file name: an upload of the same name replaces it, and is rolled back if it fails.
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         target = self.uploads_dir / upload.name
         backup = target.with_name(target.name + ".previous")
@@ -218,7 +625,7 @@ def _history_from(records: dict[str, Any]) -> list[Turn]:
     for key in sorted(records, key=int):
         record = records[key]
         turns.append(Turn(role="user", content=record["question"]))
-        turns.append(Turn(role="assistant", content=record["answer"]["answer"]))
+        turns.append(Turn(role="assistant", content=str(record["answer"]["answer"])[:MAX_TURN_CHARS]))
     return turns[-HISTORY_TURNS:]
 
 
@@ -233,15 +640,21 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
 
 def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Path) -> gr.Blocks:
     handlers = ChatUI(assistant, feedback, uploads_dir)
-    with gr.Blocks(title=TITLE) as blocks:
+    # analytics_enabled=False: the server may sit on a network with no way out, and nothing should call home.
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         gr.Markdown(f"## {TITLE}\nHỏi về chỉ tiêu, số liệu trong các văn bản đã nạp; mỗi câu trả lời kèm nguồn trích dẫn.")
         records = gr.State({})
+        vote = gr.State(None)
         with gr.Tab("Hỏi đáp"):
             chatbot = gr.Chatbot(
                 label="Hội thoại",
+                show_label=False,
                 height=520,
                 placeholder="Đặt câu hỏi bên dưới, ví dụ: «Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu?»",
                 feedback_options=("Like", "Dislike"),
+                buttons=[],  # our own copy buttons give plain text with sources, not the HTML
+                autoscroll=False,  # the page script shows the start of each new answer instead
+                sanitize_html=True,
                 elem_id="chat",
             )
             with gr.Row():
@@ -254,14 +667,49 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
                     elem_id="question",
                 )
                 send = gr.Button("Gửi", variant="primary", scale=1, min_width=80, elem_id="send")
-            clear = gr.Button("Cuộc hội thoại mới", size="sm")
+            with gr.Row():
+                clear = gr.Button("Cuộc hội thoại mới", size="sm", elem_id="new-chat")
+                gr.Button("Sao chép cả hội thoại", size="sm", elem_id="copy-all")
+            with gr.Group(visible=False, elem_id="comment-box") as comment_box:
+                comment = gr.Textbox(
+                    label="Góp ý cho câu trả lời chưa đúng (không bắt buộc)",
+                    placeholder="Ví dụ: số liệu sai, đúng là …",
+                    lines=2,
+                    max_lines=4,
+                    max_length=MAX_COMMENT_CHARS,
+                    elem_id="comment",
+                )
+                send_comment = gr.Button("Gửi góp ý", size="sm", elem_id="send-comment")
             gr.Examples(examples=[[q] for q in EXAMPLE_QUESTIONS], inputs=[question], label="Câu hỏi mẫu")
 
         with gr.Tab("Tài liệu") as documents_tab:
-            gr.Markdown("### Văn bản đã nạp")
-            table = gr.Dataframe(headers=DOCUMENT_HEADERS, interactive=False, wrap=True, elem_id="documents")
+            gr.Markdown(
+                "### Văn bản đã nạp\nMỗi văn bản được nhận biết theo **tên tệp**: nạp một tệp cùng tên sẽ thay bản cũ."
+            )
+            with gr.Row():
+                search = gr.Textbox(
+                    label="Tìm theo tên, số hiệu hoặc năm",
+                    placeholder="Ví dụ: nghị quyết 2025",
+                    scale=3,
+                    elem_id="doc-search",
+                )
+                sort = gr.Dropdown(
+                    choices=[(label, key) for key, label in SORT_CHOICES.items()],
+                    value="newest",
+                    label="Sắp xếp",
+                    scale=2,
+                    elem_id="doc-sort",
+                )
+            page = gr.State(1)
+            table = gr.HTML(elem_id="documents")
+            with gr.Row():
+                previous = gr.Button("‹ Trang trước", size="sm", elem_id="doc-prev", min_width=100)
+                page_info = gr.Markdown(elem_id="doc-page")
+                following = gr.Button("Trang sau ›", size="sm", elem_id="doc-next", min_width=100)
             refresh = gr.Button("Làm mới danh sách", size="sm")
-            gr.Markdown("### Nạp thêm văn bản\nChọn tệp PDF, DOCX hoặc TXT. Tệp lỗi sẽ được báo rõ và không làm hỏng kho đã có.")
+            gr.Markdown(
+                "### Nạp thêm văn bản\nChọn tệp PDF, DOCX hoặc TXT. Tệp lỗi sẽ được báo rõ và không làm hỏng kho đã có."
+            )
             uploads = gr.File(
                 label="Tệp văn bản", file_count="multiple", file_types=list(UPLOAD_TYPES), elem_id="uploads"
             )
@@ -272,10 +720,36 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
         ask_outputs = [question, chatbot, records]
         question.submit(handlers.respond, ask_inputs, ask_outputs, api_visibility="private")
         send.click(handlers.respond, ask_inputs, ask_outputs, api_visibility="private")
-        clear.click(lambda: ([], {}, ""), None, [chatbot, records, question], api_visibility="private")
-        chatbot.like(handlers.rate, [records], None, api_visibility="private")
-        documents_tab.select(handlers.documents_table, None, table, api_visibility="private")
-        refresh.click(handlers.documents_table, None, table, api_visibility="private")
-        ingest.click(handlers.ingest, [uploads], [ingest_result, table], concurrency_limit=1, api_visibility="private")
-        blocks.load(handlers.documents_table, None, table, api_visibility="private")
+        reset_outputs = [chatbot, records, question, comment_box, vote]
+        clear.click(_reset, None, reset_outputs, api_visibility="private")
+        # The chatbot's own trash can empties the screen; the follow-up history must go with it.
+        chatbot.clear(_reset, None, reset_outputs, api_visibility="private")
+        chatbot.like(handlers.rate, [records], [comment_box, comment, vote], api_visibility="private")
+        send_comment.click(handlers.comment, [vote, comment], [comment_box, comment], api_visibility="private")
+        comment.submit(handlers.comment, [vote, comment], [comment_box, comment], api_visibility="private")
+
+        view_outputs = [table, page_info, page]
+
+        def first_page(query: str, order: str) -> tuple[str, str, int]:
+            return handlers.documents_view(query, order, 1)
+
+        def turn_page(step: int) -> Callable[[str, str, int], tuple[str, str, int]]:
+            return lambda query, order, current: handlers.documents_view(query, order, (current or 1) + step)
+
+        quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+        search.change(first_page, [search, sort], view_outputs, **quiet)
+        sort.change(first_page, [search, sort], view_outputs, **quiet)
+        previous.click(turn_page(-1), [search, sort, page], view_outputs, **quiet)
+        following.click(turn_page(+1), [search, sort, page], view_outputs, **quiet)
+        documents_tab.select(turn_page(0), [search, sort, page], view_outputs, **quiet)
+        refresh.click(turn_page(0), [search, sort, page], view_outputs, **quiet)
+        # The table is not an output of the upload itself, so it stays on screen while an upload runs.
+        ingest.click(
+            handlers.ingest, [uploads], [ingest_result], concurrency_limit=1, api_visibility="private"
+        ).then(turn_page(0), [search, sort, page], view_outputs, **quiet)
+        blocks.load(first_page, [search, sort], view_outputs, **quiet)
     return blocks
+
+
+def _reset() -> tuple[list[Any], dict[str, Any], str, Any, None]:
+    return [], {}, "", gr.update(visible=False), None

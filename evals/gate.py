@@ -1,9 +1,10 @@
 """The regression gate: compare a run with the last accepted results (evals/baseline.json).
 
-A run fails the gate when an accuracy-type metric falls more than half a percentage point, when
-latency p95 more than doubles, when an item that passed now fails, or when any answer invents a
-figure (a hard floor, whatever was accepted before). Latency is gated only loosely: the machine is
-2 shared cores and p95 over ~100 calls moves by tens of percent between identical runs.
+A run fails the gate when an accuracy-type metric falls more than half a percentage point, when an
+item that passed now fails, or when any answer invents a figure (a hard floor, whatever was accepted
+before). The gate judges answers, never speed: latency is reported (and noted when it more than
+doubled), but a busy machine must not fail an ingest or `make test`. Latency targets are measured
+by the benchmarks (scripts/bench_answer.py, scripts/bench_load.py) against an idle figure.
 """
 
 from __future__ import annotations
@@ -31,12 +32,10 @@ HIGHER_IS_BETTER = (
     "mrr",
 )
 LOWER_IS_BETTER = ("false_refusal_rate",)
-LATENCY_FACTOR = 2.0
-# Below a few tens of milliseconds, doubling is within scheduler noise; never fail for less than this.
+# Latency is never a failure reason; a p95 this many times the accepted one is worth a note.
+LATENCY_NOTE_FACTOR = 2.0
+# Below a few tens of milliseconds, doubling is within scheduler noise: not even worth a note.
 LATENCY_SLACK_MS = 50.0
-# Issue 3's p95 target: a shared 2-core CI machine may be slower than where results were accepted,
-# and that is no regression while answers stay within the target.
-LATENCY_TARGET_P95_MS = 150.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +97,18 @@ def check_hard_floors(metrics: Metrics, invented_ids: Collection[str]) -> list[s
     return []
 
 
+def latency_notice(old_p95: float | None, new_p95: float | None) -> str | None:
+    """A note (never a regression) when answer latency more than doubled: it depends on machine load."""
+    if old_p95 is None or new_p95 is None:
+        return None
+    if new_p95 <= max(old_p95 * LATENCY_NOTE_FACTOR, old_p95 + LATENCY_SLACK_MS):
+        return None
+    return (
+        f"latency_p95_ms rose from {old_p95:.1f} to {new_p95:.1f}; reported, not gated "
+        "(it depends on machine load: measure it on an idle machine with scripts/bench_answer.py)"
+    )
+
+
 def check_gate(
     metrics: Metrics,
     passed_ids: Collection[str],
@@ -121,13 +132,9 @@ def check_gate(
         old, new = accepted.metrics.get(name), now.get(name)
         if old is not None and new is not None and new > old + ACCURACY_TOLERANCE:
             result.regressions.append(f"{name} rose from {_pp(old)} to {_pp(new)}")
-    old_p95, new_p95 = accepted.metrics.get("latency_p95_ms"), metrics.latency_p95_ms
-    if old_p95 is not None and new_p95 is not None:
-        limit = max(old_p95 * LATENCY_FACTOR, old_p95 + LATENCY_SLACK_MS, LATENCY_TARGET_P95_MS)
-        if new_p95 > limit:
-            result.regressions.append(
-                f"latency_p95_ms rose from {old_p95:.1f} to {new_p95:.1f} (limit {limit:.1f})"
-            )
+    latency = latency_notice(accepted.metrics.get("latency_p95_ms"), metrics.latency_p95_ms)
+    if latency:
+        result.notices.append(latency)
     present = set(item_ids)
     now_passed = set(passed_ids)
     for item_id in sorted(set(accepted.passed)):

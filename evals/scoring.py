@@ -18,7 +18,9 @@ from pydantic import BaseModel, Field, model_validator
 from assistant.models import Answer, Citation, RetrievedPassage
 from ingest.text import NumberMention, canonical_tones, find_numbers, nfc
 
-Kind = Literal["figure", "disambiguation", "multi", "fact", "no_diacritics", "tone_variant", "unanswerable", "followup"]
+Kind = Literal[
+    "figure", "disambiguation", "multi", "fact", "no_diacritics", "tone_variant", "unanswerable", "followup", "table"
+]
 KINDS: tuple[str, ...] = (
     "figure",
     "disambiguation",
@@ -28,6 +30,7 @@ KINDS: tuple[str, ...] = (
     "tone_variant",
     "unanswerable",
     "followup",
+    "table",
 )
 
 # [n] markers point at citations; they are not figures of the answer.

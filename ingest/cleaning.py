@@ -8,6 +8,7 @@ item, a heading, an all-caps line or a signature name is never joined to the lin
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ingest.models import LoadedDocument
@@ -164,27 +165,346 @@ def _looks_hard_wrapped(lines: list[_Line]) -> bool:
     return mid_sentence >= 3 and mid_sentence >= 0.15 * len(adjacent)
 
 
+# ---------------------------------------------------------------- tables
+#
+# Tables come in four shapes: Markdown pipe rows ("| a | b | c |", also what the DOCX and PDF loaders
+# write), a web crawl's cells on lines of their own between lone "|" lines, and cells one per line with no
+# pipes at all ("flattened"). Cleaning finds them, never joins their lines into paragraphs, writes crawled
+# cells as one pipe row per line (only whitespace changes: the pipes are the document's own) and reports
+# where each row sits, so chunking can make one chunk per row without guessing again.
+
+_SEPARATOR_CELL_RE = re.compile(r"^:?-{3,}:?$")
+# A cell that is a figure or a placeholder for one: "150", "1.850", "6,5", "12%", "-", "x".
+_VALUE_RE = re.compile(r"^[-+–]?\s*\d[\d.,]*\s*[%‰]?$|^[-–—x…]$")
+_YEAR_RE = re.compile(r"^(19|20)\d\d$")
+# Crawled tables: the widest row considered, and the fewest rows that make a table (the 2-row layout
+# tables of a document's header and signature are not data tables).
+_CRAWL_MAX_COLUMNS = 30
+_CRAWL_MIN_ROWS = 3
+# Flattened tables: a cell line is short; a table has 2..12 columns and at least 2 data rows.
+_CELL_MAX_WORDS = 12
+_FLAT_MAX_COLUMNS = 12
+_FLAT_MAX_LEAD = 3
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One row as found: its cells in order and where it sits in the cleaned text."""
+
+    start: int
+    end: int
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableSpan:
+    """A table of the cleaned text. `flattened`: cells one per line (a row spans several lines)."""
+
+    start: int
+    end: int
+    rows: tuple[TableRow, ...]
+    flattened: bool = False
+
+
+def plain(text: str) -> str:
+    """Text without Markdown emphasis ("**Năm 2026**" -> "Năm 2026"), spaces collapsed."""
+    return " ".join(re.sub(r"\*+", " ", text).split())
+
+
+def pipe_cells(line: str) -> list[str] | None:
+    """The cells of a pipe row "| a | b |", or None when the line is not one."""
+    stripped = line.strip()
+    if len(stripped) < 3 or not (stripped.startswith("|") and stripped.endswith("|")):
+        return None
+    return [cell.strip() for cell in stripped[1:-1].split("|")]
+
+
+def is_separator_row(cells: Sequence[str]) -> bool:
+    """"|---|:---:|": the line under a Markdown header."""
+    return bool(cells) and all(_SEPARATOR_CELL_RE.match(cell.replace(" ", "")) for cell in cells)
+
+
+def is_value(cell: str) -> bool:
+    return bool(_VALUE_RE.match(plain(cell)))
+
+
+def is_year(cell: str) -> bool:
+    return bool(_YEAR_RE.match(plain(cell)))
+
+
+def _has_letters(text: str) -> bool:
+    return any(ch.isalpha() for ch in text)
+
+
+# --- crawled tables: "|", cell lines, "|", ... ; an empty gap between two pipes ends a row or is an empty cell
+
+
+def _segment_rows(gaps: Sequence[str], columns: int) -> tuple[int, list[tuple[int, int]]] | None:
+    """Rows of `columns` cells each (fewer only where cells were merged), as (first, end) gap indices.
+
+    A row's last pipe and the next row's first pipe leave an empty gap between them, which an empty cell
+    also does: the split that needs the fewest short rows is the table's. Returns (short rows, rows).
+    """
+    total = len(gaps)
+    inf = total + 1
+    cost = [inf] * (total + 1)
+    back: list[tuple[int, int] | None] = [None] * (total + 1)
+    cost[0] = 0
+    for first in range(total):
+        if cost[first] == inf:
+            continue
+        filled = False
+        for width in range(1, columns + 1):
+            end = first + width
+            if end > total:
+                break
+            filled = filled or bool(gaps[end - 1])
+            if not filled or (end < total and gaps[end]):
+                continue
+            nxt = min(end + 1, total)
+            candidate = cost[first] + (0 if width == columns else 1)
+            if candidate < cost[nxt]:
+                cost[nxt] = candidate
+                back[nxt] = (first, end)
+    if cost[total] == inf:
+        return None
+    rows: list[tuple[int, int]] = []
+    at = total
+    while at > 0:
+        step = back[at]
+        if step is None:
+            return None
+        rows.append(step)
+        at = step[0]
+    return cost[total], rows[::-1]
+
+
+def _crawled_rows(gaps: Sequence[str]) -> list[list[str]] | None:
+    """The rows of a crawled table, or None when its cells do not fall into regular rows.
+
+    The narrowest width that splits the cells into rows is the table's: a wider one would take two rows
+    and the empty gap between them for one row (a row without an empty cell cannot be cut narrower).
+    """
+    for columns in range(2, min(_CRAWL_MAX_COLUMNS, len(gaps)) + 1):
+        found = _segment_rows(gaps, columns)
+        if found is None:
+            continue
+        short, rows = found
+        full = len(rows) - short
+        # Most rows must have every cell: otherwise the "table" is a layout of free text.
+        if len(rows) >= _CRAWL_MIN_ROWS and full >= 2 and full >= len(rows) / 2:
+            return [list(gaps[a:b]) for a, b in rows]
+    return None
+
+
+def _pipe_row_text(cells: Sequence[str]) -> str:
+    return " ".join(["|", *[part for cell in cells for part in ((cell, "|") if cell else ("|",))]])
+
+
+def _crawled_region_end(lines: Sequence[_Line], first: int) -> int:
+    """End (exclusive) of the lines from a lone "|" up to the last lone "|" before a blank line."""
+    end = first + 1
+    last_pipe = first
+    while end < len(lines) and not lines[end].blank_before:
+        if lines[end].text == "|":
+            last_pipe = end
+        end += 1
+    return last_pipe + 1
+
+
+def _unflatten_crawled(lines: list[_Line]) -> tuple[list[_Line], set[int]]:
+    """Crawled tables rewritten as one pipe row per line; also the indices of those row lines."""
+    out: list[_Line] = []
+    rows_at: set[int] = set()
+    i = 0
+    while i < len(lines):
+        if lines[i].text != "|":
+            out.append(lines[i])
+            i += 1
+            continue
+        end = _crawled_region_end(lines, i)
+        gaps: list[str] = []
+        current: list[str] = []
+        for line in lines[i + 1 : end]:
+            if line.text == "|":
+                gaps.append(" ".join(current))
+                current = []
+            else:
+                current.append(line.text)
+        rows = _crawled_rows(gaps) if len(gaps) >= 2 else None
+        if rows is None:
+            out.extend(lines[i:end])
+        else:
+            for n, cells in enumerate(rows):
+                rows_at.add(len(out))
+                out.append(_Line(_pipe_row_text(cells), lines[i].blank_before if n == 0 else False))
+        i = end
+    return out, rows_at
+
+
+# --- flattened tables: a header of n short lines, then rows of n lines whose figures sit in the same columns
+
+
+def _is_cell_line(text: str) -> bool:
+    if pipe_cells(text) is not None or text == "|":
+        return False
+    if word_count(text) > _CELL_MAX_WORDS or ends_with_terminal(text, ".;!?…:"):
+        return False
+    return structure_label(text) in (None, "decimal", "roman")
+
+
+def _value_columns(row: Sequence[str]) -> tuple[int, ...]:
+    return tuple(j for j, cell in enumerate(row) if is_value(cell))
+
+
+def _flat_rows(texts: Sequence[str], columns: int) -> int:
+    """How many data rows follow a header of `columns` cells at texts[0]; 0 when it is no table."""
+    header = texts[:columns]
+    if len(header) < columns or not any(_has_letters(c) and not is_value(c) for c in header):
+        return 0
+    if any(is_value(c) and not is_year(c) for c in header):
+        return 0
+    pattern: tuple[int, ...] | None = None
+    rows = 0
+    for start in range(columns, len(texts) - columns + 1, columns):
+        row = texts[start : start + columns]
+        values = _value_columns(row)
+        # Figures in the same columns every row, the last column among them, and a label with words.
+        if pattern is None:
+            if not values or values[-1] != columns - 1 or not any(_has_letters(c) for c in row):
+                break
+            pattern = values
+        elif values != pattern or not any(_has_letters(c) for c in row):
+            break
+        rows += 1
+    return rows if rows >= (3 if columns == 2 else 2) else 0
+
+
+def _flattened_tables(texts: Sequence[str]) -> list[tuple[int, int, int]]:
+    """(first line, columns, rows incl. header) of each flattened table in a run of cell lines."""
+    found: list[tuple[int, int, int]] = []
+    at = 0
+    while at < len(texts):
+        best: tuple[int, int, int] | None = None
+        for lead in range(min(_FLAT_MAX_LEAD, len(texts) - at - 1) + 1):
+            for columns in range(2, _FLAT_MAX_COLUMNS + 1):
+                rows = _flat_rows(texts[at + lead :], columns)
+                if rows and (best is None or (rows + 1) * columns > (best[2]) * best[1]):
+                    best = (at + lead, columns, rows + 1)
+            if best is not None:
+                break
+        if best is None:
+            at += 1
+            continue
+        found.append(best)
+        at = best[0] + best[1] * best[2]
+    return found
+
+
+@dataclass(frozen=True)
+class _FlatTable:
+    lines: list[int]  # line indices, row by row, header first
+    columns: int
+
+
+def _flattened_lines(lines: Sequence[_Line], taken: set[int]) -> list[_FlatTable]:
+    """Flattened tables found in runs of cell lines (lines already in a table are not looked at)."""
+    tables: list[_FlatTable] = []
+    i = 0
+    while i < len(lines):
+        if i in taken or not _is_cell_line(lines[i].text):
+            i += 1
+            continue
+        run = [i]
+        while run[-1] + 1 < len(lines) and run[-1] + 1 not in taken and _is_cell_line(lines[run[-1] + 1].text):
+            run.append(run[-1] + 1)
+        for first, columns, rows in _flattened_tables([lines[k].text for k in run]):
+            tables.append(_FlatTable(run[first : first + columns * rows], columns))
+        i = run[-1] + 1
+    return tables
+
+
+# --- cleaning
+
+
+def _table_plan(lines: Sequence[_Line], pipe_rows: set[int]) -> tuple[dict[int, int], dict[int, int]]:
+    """Which line belongs to which table (by number), and for flattened tables their column counts."""
+    table_of: dict[int, int] = {}
+    columns_of: dict[int, int] = {}
+    number = -1
+    previous = -2
+    for i, line in enumerate(lines):
+        if i in pipe_rows or pipe_cells(line.text) is not None:
+            if previous != i - 1 or line.blank_before:
+                number += 1
+            table_of[i] = number
+            previous = i
+    for table in _flattened_lines(lines, set(table_of)):
+        number += 1
+        columns_of[number] = table.columns
+        for i in table.lines:
+            table_of[i] = number
+    return table_of, columns_of
+
+
+def _clean(text: str) -> tuple[str, list[TableSpan]]:
+    lines = _split_lines(clean_characters(text))
+    if not lines:
+        return "", []
+    lines, crawled = _unflatten_crawled(lines)
+    table_of, columns_of = _table_plan(lines, crawled)
+    hard_wrapped = _looks_hard_wrapped(lines)
+    out: list[str] = []
+    length = 0
+    placed: dict[int, list[tuple[int, int, str]]] = {}  # table number -> (start, end, text) per line
+
+    def emit(piece: str) -> None:
+        nonlocal length
+        out.append(piece)
+        length += len(piece)
+
+    block = lines[0].text
+    block_index = 0
+    for i in range(1, len(lines)):
+        nxt = lines[i]
+        in_table = i in table_of or block_index in table_of
+        if not in_table and _continues(block, nxt, hard_wrapped):
+            block = f"{block} {nxt.text}"
+            continue
+        _place(block, block_index, length, table_of, placed)
+        emit(block)
+        emit("\n\n" if nxt.blank_before else "\n")
+        block = nxt.text
+        block_index = i
+    _place(block, block_index, length, table_of, placed)
+    emit(block)
+    return "".join(out), [_table_span(placed[k], columns_of.get(k)) for k in sorted(placed)]
+
+
+def _place(
+    block: str, index: int, offset: int, table_of: dict[int, int], placed: dict[int, list[tuple[int, int, str]]]
+) -> None:
+    if index in table_of:
+        placed.setdefault(table_of[index], []).append((offset, offset + len(block), block))
+
+
+def _table_span(lines: list[tuple[int, int, str]], flat_columns: int | None) -> TableSpan:
+    if flat_columns is None:
+        rows = tuple(TableRow(start, end, tuple(pipe_cells(text) or ())) for start, end, text in lines)
+        return TableSpan(lines[0][0], lines[-1][1], rows)
+    grouped = [lines[k : k + flat_columns] for k in range(0, len(lines), flat_columns)]
+    rows = tuple(TableRow(g[0][0], g[-1][1], tuple(text for _, _, text in g)) for g in grouped)
+    return TableSpan(lines[0][0], lines[-1][1], rows, flattened=True)
+
+
 def clean_text(text: str) -> str:
     """Characters cleaned (NFC, NBSP, tabs, control characters) and broken sentences joined.
 
     Blocks (paragraphs, headings, list items) come out one per line; blank lines of the
-    source between blocks are kept, blank lines inside a sentence are removed.
+    source between blocks are kept, blank lines inside a sentence are removed. Table rows are
+    never joined: a pipe row stays one line, a crawled table becomes one pipe row per line.
     """
-    lines = _split_lines(clean_characters(text))
-    if not lines:
-        return ""
-    hard_wrapped = _looks_hard_wrapped(lines)
-    out: list[str] = []
-    block = lines[0].text
-    for nxt in lines[1:]:
-        if _continues(block, nxt, hard_wrapped):
-            block = f"{block} {nxt.text}"
-            continue
-        out.append(block)
-        out.append("\n\n" if nxt.blank_before else "\n")
-        block = nxt.text
-    out.append(block)
-    return "".join(out)
+    return _clean(text)[0]
 
 
 @dataclass(frozen=True)
@@ -197,6 +517,7 @@ class PageStart:
 class CleanedDocument:
     text: str
     page_starts: list[PageStart]
+    tables: tuple[TableSpan, ...] = ()  # where the tables' rows sit in `text`
 
     def page_at(self, offset: int) -> int | None:
         """The page a position of the cleaned text comes from (None for TXT/DOCX)."""
@@ -223,7 +544,7 @@ def clean_document(doc: LoadedDocument) -> CleanedDocument:
     Cleaning changes only whitespace, so the n-th non-space character of the cleaned text is the
     n-th of the pages' characters: counting them places every page boundary.
     """
-    text = document_text(doc)
+    text, tables = _clean("\n\n".join(page.text for page in doc.pages))
     targets: list[tuple[int, int | None]] = []
     seen = 0
     for page in doc.pages:
@@ -238,4 +559,4 @@ def clean_document(doc: LoadedDocument) -> CleanedDocument:
                 count += 1
             pos += 1
         starts.append(PageStart(offset=pos, number=number))
-    return CleanedDocument(text=text, page_starts=starts)
+    return CleanedDocument(text=text, page_starts=starts, tables=tuple(tables))

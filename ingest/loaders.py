@@ -3,7 +3,8 @@
 A file is recognised by its content (magic bytes) as well as its extension, so a
 mis-named or broken file fails with a message that says what it really is and what
 to do, instead of yielding garbage text. Text is returned as loaded, only NFC'd:
-repairing line breaks is ingest.cleaning's job.
+repairing line breaks is ingest.cleaning's job. Tables of DOCX and PDF files are written as
+pipe rows ("| a | b | c |", one line per row) so that chunking reads them row by row.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -24,9 +26,9 @@ from typing import TYPE_CHECKING
 
 import docx
 from docx.oxml.ns import qn
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
-from pypdf import PasswordType, PdfReader
+from pypdf import PageObject, PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from ingest.errors import (
@@ -84,15 +86,55 @@ def _is_hidden_or_temporary(name: str) -> bool:
     return name.startswith(".") or name.startswith("~$")
 
 
+def _link_reason(path: Path) -> str:
+    try:
+        target = f" (to {os.readlink(path)})"
+    except OSError:
+        target = ""
+    return (
+        f"a symbolic link{target}: links are not followed, so nothing outside the folder being ingested "
+        "is read; copy the document into the folder instead"
+    )
+
+
+def _outside_reason(path: Path, root: Path) -> str | None:
+    """Why `path` must not be read as part of the folder `root` (resolved), or None when it is inside."""
+    if path.is_symlink():
+        return _link_reason(path)
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "cannot be resolved (a broken link or a loop): not followed"
+    if not real.is_relative_to(root):
+        return f"resolves to {real}, outside the folder being ingested ({root}): not followed"
+    return None
+
+
 def _scan_folder(folder: Path) -> Discovery:
+    """Documents under `folder`. Symbolic links (to files or folders) and anything resolving outside the
+    folder are reported as skipped, never read: an archive folder must not leak /etc/passwd into answers."""
     found = Discovery()
+    root = folder.resolve()
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not _is_hidden_or_temporary(d))
+        kept_dirs = []
+        for name in sorted(dirnames):
+            if _is_hidden_or_temporary(name):
+                continue
+            sub = Path(dirpath) / name
+            reason = _outside_reason(sub, root)
+            if reason is None:
+                kept_dirs.append(name)
+            else:
+                found.skipped.append(SkippedFile(sub, reason))
+        dirnames[:] = kept_dirs
         for name in sorted(filenames):
             if _is_hidden_or_temporary(name) or name.lower() in _COMPANION_NAMES:
                 continue
             path = Path(dirpath) / name
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+            reason = _outside_reason(path, root)
+            if reason is not None:
+                found.skipped.append(SkippedFile(path, reason))
+            elif path.suffix.lower() in SUPPORTED_SUFFIXES:
                 found.files.append(path)
             else:
                 found.skipped.append(SkippedFile(path, _unsupported_reason(path)))
@@ -136,7 +178,9 @@ def discover_files(paths: Sequence[Path]) -> Discovery:
     """The documents named by `paths` (files, or folders searched recursively), and what was skipped and why.
 
     Hidden files, Word lock files and a folder's manifest.json / README.md are not documents
-    and are passed over silently; everything else that is not loadable is reported.
+    and are passed over silently; everything else that is not loadable is reported. Symbolic links
+    are never followed (a folder named on the command line is taken as given; links inside it, or a
+    named file that is a link, are skipped with the reason).
     """
     candidates: list[Path] = []
     skipped: list[SkippedFile] = []
@@ -148,6 +192,9 @@ def discover_files(paths: Sequence[Path]) -> Discovery:
             skipped.extend(found.skipped)
             if not found.files and not found.skipped:
                 skipped.append(SkippedFile(path, f"the folder holds no documents ({_SUPPORTED_LIST})"))
+        elif path.is_symlink():
+            # A named file that is a link is not followed either: name the document itself.
+            skipped.append(SkippedFile(path, _link_reason(path)))
         elif path.is_file():
             reason = _named_file_skip_reason(path)
             if reason is None:
@@ -215,6 +262,18 @@ def _sniff(data: bytes) -> _Content:
             return _Content("image", description)
     if data[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")):
         return _Content("html", "a web page (HTML), perhaps a failed download")
+    if data.startswith(b"MZ"):
+        return _Content("executable", "a Windows program (.exe/.dll), not a document")
+    if data.startswith(b"\x7fELF"):
+        return _Content("executable", "a Linux program, not a document")
+    # Text (UTF-8, UTF-16/32, or a legacy Vietnamese encoding) has almost no control bytes; random or binary
+    # data has about one in eight. UTF-16 without a BOM has NULs but is text, for the .txt loader to name.
+    sample = data[:4096]
+    boms = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
+    is_utf16_or_32 = sample.startswith(boms) or _utf16_without_bom(sample) is not None
+    controls = sum(1 for b in sample if (b < 0x20 and b not in b"\t\n\r\x0b\x0c\x1a") or b == 0x7F)
+    if not is_utf16_or_32 and sample and (b"\x00" in sample or controls > 0.02 * len(sample)):
+        return _Content("binary", "binary data of no known document type (not text)")
     return _Content("text", "plain text")
 
 
@@ -236,6 +295,13 @@ def _remedy_for(content: _Content, path: Path) -> str:
         return "Open it in Word or LibreOffice and save it as .docx (or export a PDF), then ingest that."
     if content.kind == "rtf":
         return "Open it in Word or LibreOffice and save it as .docx, then ingest that."
+    if content.kind == "executable":
+        return "Do not ingest it: it is a program, not a document. Choose the document itself (PDF, DOCX or TXT)."
+    if content.kind == "binary":
+        return (
+            "It is not a document that can be read: check that the right file was chosen, "
+            "or download or export the document again."
+        )
     return "Convert it to PDF, DOCX or UTF-8 text and ingest that."
 
 
@@ -383,7 +449,7 @@ def _open_pdf(path: Path, data: bytes) -> list[str]:
                 raise EncryptedDocument(
                     path, "the PDF is password-protected (it cannot be opened without one)"
                 )
-        return [page.extract_text() or "" for page in reader.pages]
+        return [_page_text(page) for page in reader.pages]
     except IngestError:
         raise
     except FileNotDecryptedError as error:
@@ -392,6 +458,69 @@ def _open_pdf(path: Path, data: bytes) -> list[str]:
         # pypdf raises many exception types (and plain ValueError/KeyError) on broken
         # files; all of them mean the same thing to the user. The cause stays chained.
         raise CorruptDocument(path, f"{type(error).__name__}: {error}") from error
+
+
+# A PDF table: text runs separated by 2+ spaces in pypdf's layout mode, their starts aligned row to row.
+_CELL_RUN_RE = re.compile(r"\S+(?: \S+)*")
+_FIGURE_RE = re.compile(r"(?<!\w)\d[\d.,]*%?(?!\w)")
+_ALIGN_TOLERANCE = 2
+
+
+def _may_hold_table(text: str) -> bool:
+    """Cheap test before the slower layout extraction: two lines with two figures each."""
+    return sum(1 for line in text.splitlines() if len(_FIGURE_RE.findall(line)) >= 2) >= 2
+
+
+def _layout_cells(line: str) -> list[tuple[int, str]]:
+    """(column, text) of each run of words that 2+ spaces separate from the next."""
+    runs: list[tuple[int, str]] = []
+    for m in _CELL_RUN_RE.finditer(line):
+        runs.append((m.start(), m.group(0)))
+    return runs
+
+
+def _aligned(a: list[tuple[int, str]], b: list[tuple[int, str]]) -> bool:
+    """Two lines of one table share a column start besides the left margin."""
+    starts = [x for x, _ in a[1:]]
+    return any(abs(x - y) <= _ALIGN_TOLERANCE for y, _ in b[1:] for x in starts)
+
+
+def _pipe_row(cells: list[tuple[int, str]], starts: list[int]) -> str:
+    """Cells placed in the table's columns (by nearest start), written as a pipe row."""
+    placed = [""] * len(starts)
+    for x, text in cells:
+        column = min(range(len(starts)), key=lambda k: abs(starts[k] - x))
+        placed[column] = f"{placed[column]} {text}".strip()
+    return " ".join(["|", *[f"{cell} |" if cell else "|" for cell in placed]])
+
+
+def _layout_table_rows(layout: str) -> dict[str, str]:
+    """Row lines of the page's tables, keyed by their words (spaces collapsed), as pipe rows."""
+    lines = [_layout_cells(line) for line in layout.splitlines() if line.strip()]
+    rows: dict[str, str] = {}
+    group: list[list[tuple[int, str]]] = []
+    for cells in [*lines, []]:
+        if len(cells) >= 2 and (not group or _aligned(group[-1], cells)):
+            group.append(cells)
+            continue
+        if len(group) >= 2 and max(len(g) for g in group) >= 2:
+            widest = max(group, key=len)
+            starts = [x for x, _ in widest]
+            for row in group:
+                rows[" ".join(" ".join(text for _, text in row).split())] = _pipe_row(row, starts)
+        group = [cells] if len(cells) >= 2 else []
+    return rows
+
+
+def _page_text(page: PageObject) -> str:
+    """The page's text; lines that are rows of a table (columns apart in the layout) become pipe rows."""
+    text = page.extract_text() or ""
+    if not _may_hold_table(text):
+        return text
+    rows = _layout_table_rows(page.extract_text(extraction_mode="layout") or "")
+    if not rows:
+        return text
+    return "\n".join(rows.get(" ".join(line.split()), line) for line in text.split("\n"))
 
 
 def _load_pdf(path: Path, data: bytes) -> list[Page]:
@@ -412,12 +541,12 @@ def _load_pdf(path: Path, data: bytes) -> list[Page]:
 
 
 def _docx_blocks(parent: BaseOxmlElement, owner: ProvidesStoryPart) -> Iterator[str]:
-    """Paragraph texts and table rows under a body or cell element, in document order."""
+    """Paragraph texts and tables (one block each, a pipe row per line) under a body or cell element, in order."""
     for element in parent.iterchildren():
         if element.tag == qn("w:p"):
             yield Paragraph(element, owner).text
         elif element.tag == qn("w:tbl"):
-            yield from _table_rows(Table(element, owner))
+            yield "\n".join(_table_rows(Table(element, owner)))
         elif element.tag == qn("w:sdt"):
             # Content controls (form fields, cover pages) wrap ordinary paragraphs and tables.
             content = element.find(qn("w:sdtContent"))
@@ -425,19 +554,24 @@ def _docx_blocks(parent: BaseOxmlElement, owner: ProvidesStoryPart) -> Iterator[
                 yield from _docx_blocks(content, owner)
 
 
+def _cell_text(cell: _Cell) -> str:
+    text = " ".join(" ".join(block.split()) for block in _docx_blocks(cell._tc, cell) if block.strip())
+    # A pipe inside a cell would shift every column after it: write it as a slash.
+    return text.replace("|", "/")
+
+
 def _table_rows(table: Table) -> Iterator[str]:
-    """One line per row: its cells joined with " | "."""
+    """One pipe row "| a | b | c |" per row, so chunking reads the table row by row with its columns."""
     for row in table.rows:
         cells: list[str] = []
         previous = None
         for cell in row.cells:
-            # A merged cell is returned once per grid column it spans: keep it once.
-            if previous is not None and cell._tc is previous:
-                continue
+            # A merged cell is returned once per grid column it spans: its text once, then empty cells,
+            # so that every row keeps one cell per column.
+            cells.append("" if previous is not None and cell._tc is previous else _cell_text(cell))
             previous = cell._tc
-            cells.append(" ".join(block.strip() for block in _docx_blocks(cell._tc, cell) if block.strip()))
         if any(cells):
-            yield " | ".join(cells)
+            yield " ".join(["|", *[f"{cell} |" if cell else "|" for cell in cells]])
 
 
 def _load_docx(path: Path, data: bytes) -> list[Page]:

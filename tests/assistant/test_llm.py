@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from assistant.extractive import ExtractiveAnswer
+from assistant.answerer import ExtractiveAnswer
 from assistant.figures import check_figures
 from assistant.llm import LLMAnswerer, make_chat_model
 from assistant.query import understand

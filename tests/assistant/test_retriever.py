@@ -40,7 +40,7 @@ def test_the_document_of_the_named_period_wins(corpus_assistant: Assistant, ques
 
 
 def test_unaccented_question_retrieves_the_passage_the_answerer_reads(corpus_assistant: Assistant) -> None:
-    from assistant.extractive import CANDIDATE_CHUNKS
+    from assistant.answerer import CANDIDATE_CHUNKS
 
     accented = corpus_assistant.retriever.retrieve(understand("Tỷ lệ hộ dân sử dụng nước sạch năm 2025"))
     bare = corpus_assistant.retriever.retrieve(understand("ty le ho dan su dung nuoc sach nam 2025"))

@@ -40,7 +40,8 @@ EXPORT_2025 = "Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu?"
 
 @dataclass
 class FakeZalo:
-    """Records every send; `fail_next(n, how)` makes the next n sends fail with HTTP 500 or a JSON error."""
+    """Records every send; `fail_next(n, how)` makes the next n sends fail with HTTP 500 or Zalo's rate limit
+    (-32), both transient. Permanent errors and -216 are covered in test_zalo_delivery.py."""
 
     received: list[dict[str, Any]] = field(default_factory=list)
     failures_left: int = 0
@@ -60,7 +61,7 @@ class FakeZalo:
                 self.failures_left -= 1
                 if self.failure_kind == "http":
                     return 500, {"error": -1, "message": "internal error"}
-                return 200, {"error": -216, "message": "Access token is invalid"}
+                return 200, {"error": -32, "message": "Exceeded rate limit"}
         return 200, {"error": 0, "message": "Success", "data": {"message_id": f"m{len(self.received)}"}}
 
     def texts_to(self, user_id: str) -> list[str]:
@@ -287,7 +288,7 @@ def test_failed_sends_are_retried_with_backoff_and_logged(
     assert attempts[0] == attempts[-1]  # the same text, sent again
     failures = [r.getMessage() for r in caplog.records if "failed (attempt" in r.getMessage()]
     assert len(failures) == 2
-    assert ("HTTP 500" if how == "http" else "Zalo error -216") in failures[0]
+    assert ("HTTP 500" if how == "http" else "Zalo error -32") in failures[0]
 
 
 # ---------------------------------------------------------------- pure parts

@@ -158,12 +158,21 @@ def test_small_metric_wobble_passes_and_a_real_drop_fails() -> None:
     ]
 
 
-def test_latency_is_gated_only_when_it_more_than_doubles() -> None:
+def test_latency_is_reported_never_gated() -> None:
+    # A busy machine (p95 from 35 ms to 1.7 s) must not fail an ingest or `make test`.
     ids = {"passed_ids": ["a"], "item_ids": ["a"], "invented_ids": []}
-    before = accepted(["a"], latency_p95_ms=100.0)
-    assert check_gate(metrics(latency_p95_ms=190.0), accepted=before, **ids).ok
-    slow = check_gate(metrics(latency_p95_ms=250.0), accepted=before, **ids)
-    assert slow.regressions == ["latency_p95_ms rose from 100.0 to 250.0 (limit 200.0)"]
+    before = accepted(["a"], latency_p95_ms=35.5)
+    near = check_gate(metrics(latency_p95_ms=70.0), accepted=before, **ids)
+    assert near.ok and near.notices == []
+    slow = check_gate(metrics(latency_p95_ms=1695.6), accepted=before, **ids)
+    assert slow.ok and slow.regressions == []
+    assert slow.notices == [
+        "latency_p95_ms rose from 35.5 to 1695.6; reported, not gated "
+        "(it depends on machine load: measure it on an idle machine with scripts/bench_answer.py)"
+    ]
+    # Answers still gate alongside a slow run.
+    worse = check_gate(metrics(latency_p95_ms=1695.6, answer_accuracy=0.9), accepted=before, **ids)
+    assert worse.regressions == ["answer_accuracy fell from 100.0% to 90.0%"]
 
 
 def test_invented_figures_fail_even_without_accepted_results() -> None:
@@ -254,13 +263,14 @@ def test_eval_command_end_to_end_on_a_slice(
     accepted_file = tmp_path / "slice.baseline.json"
     assert load_accepted(accepted_file) is not None
 
-    # Pretend the impossible item passed last time (and ignore latency, which is not ours to test here).
+    # Pretend the impossible item passed last time, and that answers were far faster then: latency never fails.
     data = json.loads(accepted_file.read_text(encoding="utf-8"))
     data["passed"].append("impossible")
-    data["metrics"]["latency_p95_ms"] = None
+    data["metrics"]["latency_p95_ms"] = 0.001
     accepted_file.write_text(json.dumps(data), encoding="utf-8")
     second = run_eval_command(settings, dataset, as_json=False, update_baseline=False, results_dir=tmp_path / "r2")
     printed = capsys.readouterr().out
     assert second == 1
     assert "REGRESSION item impossible passed before and fails now" in printed
+    assert "REGRESSION latency" not in printed and "reported, not gated" in printed
     assert "| Answer accuracy |" in printed

@@ -178,3 +178,190 @@ def test_pdf_chunks_carry_the_page_they_start_on():
 
 def test_empty_document_has_no_chunks():
     assert chunk_document(synthetic("  \n\n ")) == []
+
+
+# ---------------------------------------------------------------- tables: one chunk per row
+
+PROVINCES = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "provinces"
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def text_doc(text: str, name: str = "bang.txt") -> LoadedDocument:
+    return LoadedDocument(name, Path(name), "txt", [Page(None, text)], "0" * 64)
+
+
+def rows_of(chunks: list[Chunk]) -> list[Chunk]:
+    return [c for c in chunks if c.kind == "row"]
+
+
+PIPE_TABLE = """KẾ HOẠCH XUẤT KHẨU NĂM 2026
+
+Điều 1. Các chỉ tiêu chủ yếu được giao tại phụ lục kèm theo.
+
+Phụ lục I: Chỉ tiêu kim ngạch xuất khẩu
+
+| STT | Chỉ tiêu | Đơn vị | Kế hoạch | |
+| | | | Năm 2026 | Năm 2027 |
+|---|---|---|---|---|
+| 1.1 | Thủy sản | triệu USD | 120 | 130 |
+| 1.2 | Rau quả | triệu USD | 150 | 170 |
+| | | | | |
+
+Điều 2. Tổ chức thực hiện.
+"""
+
+
+def test_pipe_table_rows_carry_title_and_merged_two_row_header() -> None:
+    chunks = chunk_document(text_doc(PIPE_TABLE))
+    rows = rows_of(chunks)
+
+    # Header rows, the separator and the empty row give no chunk.
+    assert [r.text for r in rows] == ["| 1.1 | Thủy sản | triệu USD | 120 | 130 |", "| 1.2 | Rau quả | triệu USD | 150 | 170 |"]
+    rau_qua = rows[1]
+    assert rau_qua.table_title == "Phụ lục I: Chỉ tiêu kim ngạch xuất khẩu"
+    assert rau_qua.columns == ("STT", "Chỉ tiêu", "Đơn vị", "Kế hoạch / Năm 2026", "Kế hoạch / Năm 2027")
+    assert rau_qua.cells == ("1.2", "Rau quả", "triệu USD", "150", "170")
+    assert rau_qua.section_path == ("Phụ lục I: Chỉ tiêu kim ngạch xuất khẩu", "1.2 Rau quả")
+    # The row is the document's own line, so a user finds it where the offsets point.
+    assert document_text(text_doc(PIPE_TABLE))[rau_qua.start : rau_qua.end] == rau_qua.text
+    # The paragraphs around the table are chunked as before.
+    assert any(c.text == "Điều 2. Tổ chức thực hiện." for c in chunks)
+
+
+def test_very_wide_row_stays_one_chunk() -> None:
+    wide = " ".join(["giá trị"] * 400)
+    text = f"Bảng 2: Ghi chú\n\n| STT | Nội dung |\n| --- | --- |\n| 1 | {wide} |\n"
+
+    rows = rows_of(chunk_document(text_doc(text), max_tokens=50))
+
+    assert len(rows) == 1 and wide in rows[0].text
+
+
+FLATTENED = """Biểu số 01
+Chỉ tiêu xuất khẩu giai đoạn 2026-2027
+STT
+Chỉ tiêu
+Đơn vị
+Năm 2026
+Năm 2027
+1
+Kim ngạch xuất khẩu thủy sản
+triệu USD
+120
+130
+2
+Kim ngạch xuất khẩu rau quả
+triệu USD
+150
+170
+Tổ chức thực hiện theo kế hoạch này.
+"""
+
+
+def test_flattened_table_is_read_row_by_row() -> None:
+    rows = rows_of(chunk_document(text_doc(FLATTENED)))
+
+    assert [r.text for r in rows] == [
+        "1 | Kim ngạch xuất khẩu thủy sản | triệu USD | 120 | 130",
+        "2 | Kim ngạch xuất khẩu rau quả | triệu USD | 150 | 170",
+    ]
+    assert rows[1].columns == ("STT", "Chỉ tiêu", "Đơn vị", "Năm 2026", "Năm 2027")
+    assert rows[1].table_title == "Biểu số 01 Chỉ tiêu xuất khẩu giai đoạn 2026-2027"
+    assert rows[1].section_path[-1] == "2 Kim ngạch xuất khẩu rau quả"
+
+
+def test_short_lines_without_regular_figures_stay_paragraphs() -> None:
+    # Short lines, some with figures, but not in the same columns row after row: no table.
+    text = "Kết quả\nNăm 2025\nTăng trưởng\n7,5\nGhi chú\nXem phụ lục\nĐạt\n90\n"
+
+    assert rows_of(chunk_document(text_doc(text))) == []
+
+
+def test_docx_table_rows(tmp_path: Path) -> None:
+    from ingest.loaders import load_document
+    from tests.docmaker import make_docx
+
+    path = make_docx(
+        tmp_path / "ke-hoach.docx",
+        [
+            "Điều 1. Giao chỉ tiêu xuất khẩu năm 2026 như sau:",
+            "Bảng 1: Kim ngạch xuất khẩu",
+            [["STT", "Mặt hàng", "Năm 2026", "Năm 2027"], ["1.1", "Thủy sản", "120", "130"], ["1.2", "Rau quả", "150", "170"]],
+            "Điều 2. Tổ chức thực hiện.",
+        ],
+    )
+
+    rows = rows_of(chunk_document(load_document(path)))
+
+    assert [r.text for r in rows] == ["1.1 | Thủy sản | 120 | 130", "1.2 | Rau quả | 150 | 170"]
+    assert rows[1].table_title == "Bảng 1: Kim ngạch xuất khẩu"
+    assert rows[1].columns == ("STT", "Mặt hàng", "Năm 2026", "Năm 2027")
+    assert rows[1].section_path[-2:] == ("Bảng 1: Kim ngạch xuất khẩu", "1.2 Rau quả")
+
+
+def test_pdf_table_keeps_its_header_after_a_page_break(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    from ingest.loaders import load_document
+
+    pdf = FPDF(format="A4")
+    pdf.add_font("DejaVu", fname=str(DEJAVU / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", style="B", fname=str(DEJAVU / "DejaVuSans-Bold.ttf"))
+    pdf.set_font("DejaVu", size=11)
+    pdf.add_page()
+    pdf.multi_cell(0, 7, "Bảng 1: Chỉ tiêu sản lượng theo xã")
+    # Enough rows to run onto a second page, where the header is not repeated.
+    body = [[str(k), f"Xã số {k}", f"{1000 + k}", f"{2000 + k}"] for k in range(1, 61)]
+    with pdf.table(repeat_headings=0) as table:
+        for cells in [["STT", "Đơn vị hành chính", "Năm 2026", "Năm 2027"], *body]:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    path = tmp_path / "bang.pdf"
+    pdf.output(str(path))
+
+    rows = rows_of(chunk_document(load_document(path)))
+
+    assert len(rows) == 60
+    last = rows[-1]
+    assert last.page == 2
+    assert last.text == "60 | Xã số 60 | 1060 | 2060"
+    assert last.columns == ("STT", "Đơn vị hành chính", "Năm 2026", "Năm 2027")
+    assert last.table_title == "Bảng 1: Chỉ tiêu sản lượng theo xã"
+
+
+def province_chunks(name: str) -> list[Chunk]:
+    from ingest.loaders import load_document
+
+    path = PROVINCES / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared provinces corpus is not on this machine)")
+    return chunk_document(load_document(path))
+
+
+def test_son_la_annex_row_is_one_chunk_with_title_and_columns() -> None:
+    rows = rows_of(province_chunks("qd-ubnd-sonla-2025-kehoach-xuatkhau-2026-2030.txt"))
+
+    nhan = [r for r in rows if r.cells[:2] == ("2", "Nhãn")]
+    assert len(nhan) == 1
+    row = nhan[0]
+    assert row.text == "| 2 | Nhãn | 6.400 | 24.700 | 7.100 | 26.100 | 7.500 | 27.300 | 8.000 | 28.500 | 8.500 | 30.200 |"
+    assert row.table_title is not None and row.table_title.startswith("PHỤ LỤC 02 DANH MỤC HÀNG HÓA")
+    assert row.columns[3] == "Kế hoạch 2026 / Giá trị tham gia xuất khẩu (Nghìn USD)"
+    assert row.section_path[0] == row.table_title and row.section_path[-1] == "2 Nhãn"
+    # In the first annex, a "- Diện tích" row is placed under its crop.
+    coffee = [r for r in rows if r.section_path[-2:] == ("1 Cà Phê", "Diện tích")]
+    assert len(coffee) == 1 and coffee[0].columns[5] == "GIAI ĐOẠN 2026 - 2030 / Năm 2027"
+    assert coffee[0].cells[5] == "27.500"
+
+
+def test_ha_noi_rate_row_is_one_chunk_with_title_and_columns() -> None:
+    rows = rows_of(province_chunks("nq-hdnd-hanoi-2025-dinhmuc-ngansach.txt"))
+
+    ba_dinh = [r for r in rows if "Phường Ba Đình" in r.cells and r.cells[3:5] == ("89", "11")]
+    assert len(ba_dinh) == 1
+    row = ba_dinh[0]
+    assert row.text == "| | Phường Ba Đình | | 89 | 11 | |"
+    assert row.columns[:5] == ("STT", "Nội dung", "NS Trung ương (%)", "NS Thành phố (%)", "NS xã (%)")
+    assert row.table_title is not None and row.table_title.startswith("Phụ lục 02.2")
+    assert row.section_path[-1] == "Phường Ba Đình"

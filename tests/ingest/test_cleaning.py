@@ -126,3 +126,24 @@ def test_clean_document_knows_where_each_pdf_page_starts():
     assert cleaned.page_at(cleaned.text.index("ngang")) == 2
     assert cleaned.page_at(0) == 1
     assert cleaned.page_at(cleaned.text.index("Trang ba")) == 3
+
+
+def test_table_lines_are_never_joined_into_paragraphs() -> None:
+    pipe = "Bảng 1: Chỉ tiêu\n| STT | Chỉ tiêu | Năm 2026 |\n|---|---|---|\n| 1 | Rau quả | 150 |\n| 2 | Thủy sản | 120 |"
+    assert clean_text(pipe).split("\n") == pipe.split("\n")
+    flattened = "STT\nChỉ tiêu\nNăm 2026\n1\nRau quả\n150\n2\nThủy sản\n120"
+    assert clean_text(flattened).split("\n") == flattened.split("\n")
+
+
+def test_crawled_table_cells_become_one_pipe_row_per_line() -> None:
+    # A web crawl's table: every cell on its own line between lone "|" lines; "|" "|" ends a row or an empty cell.
+    crawled = "\n".join(
+        ["|", "TT", "|", "Chỉ tiêu", "|", "Năm 2026", "|", "|", "I", "|", "Nông sản", "|", "|",
+         "|", "1", "|", "Xoài", "|", "13.500", "|", "|", "2", "|", "Nhãn", "|", "6.400", "|"]
+    )
+    assert clean_text(crawled).split("\n") == [
+        "| TT | Chỉ tiêu | Năm 2026 |",
+        "| I | Nông sản | |",
+        "| 1 | Xoài | 13.500 |",
+        "| 2 | Nhãn | 6.400 |",
+    ]

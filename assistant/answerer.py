@@ -1,0 +1,203 @@
+"""The default answerer: picks the units that answer with the fitted model, and quotes them.
+
+It never composes a figure: the answer text is the document's own sentence, list item or table
+row, named by its document, date and period. One calibrated decision says whether to answer: the
+best unit's probability must reach the model's threshold (fitted so that at most about one answer
+in a hundred is wrong); otherwise it refuses and shows the closest units themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.answer_model import AnswerModel
+from assistant.features import AskedShape, UnitFeatures, asked_shape, featurize_all
+from assistant.passages import Unit, display_text, units_of
+from assistant.query import QueryIntent
+from assistant.retriever import RankedChunk, chunk_id_of, doc_hint_matches
+from assistant.terms import TermWeights
+from ingest.text import display_date, fold
+
+# Passages whose units are weighed: retrieval's top ones.
+CANDIDATE_CHUNKS = 12
+# Units quoted at most in one answer (several figures asked, or one indicator in several documents).
+MAX_UNITS = 3
+# For "who signed" questions, the last passages of the top documents hold the signer block.
+SIGNATURE_CHUNKS = 2
+SIGNATURE_DOCUMENTS = 2
+DocumentChunks = Callable[[str], Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class ExtractiveAnswer:
+    found: bool
+    answer: str
+    cited: list[RankedChunk]  # citation [n] is cited[n-1]
+
+
+@dataclass(frozen=True)
+class ScoredUnit:
+    unit: Unit
+    features: UnitFeatures
+    score: float  # the ranking's score
+    share: float  # its share of the question's ranking (softmax of the scores)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every candidate unit of one question, best first, and how sure the model is of the best."""
+
+    intent: QueryIntent
+    shape: AskedShape
+    scored: list[ScoredUnit]
+    confidence: float  # estimated chance that the best unit answers
+
+    def chosen(self, threshold: float, extra_share: float) -> list[ScoredUnit]:
+        """The units to quote: none below the threshold; else the best, and any other unit holding
+        at least `extra_share` of the ranking (several figures asked, or one in several documents)."""
+        if not self.scored or self.confidence < threshold:
+            return []
+        picked = [self.scored[0]]
+        seen_text = {self.scored[0].unit.text}
+        for scored in self.scored[1:]:
+            if len(picked) >= MAX_UNITS or scored.share < extra_share:
+                break
+            if scored.unit.text not in seen_text:
+                seen_text.add(scored.unit.text)
+                picked.append(scored)
+        return picked
+
+
+def _signature_items(ranked: Sequence[RankedChunk], document_chunks: DocumentChunks) -> list[RankedChunk]:
+    sources = list(dict.fromkeys(str(getattr(r.chunk, "source", "")) for r in ranked))[:SIGNATURE_DOCUMENTS]
+    doc_meta = {str(getattr(r.chunk, "source", "")): r.doc_meta for r in ranked}
+    out = []
+    for source in sources:
+        for chunk in list(document_chunks(source))[-SIGNATURE_CHUNKS:]:
+            out.append(RankedChunk(chunk, 0.0, None, None, doc_meta.get(source, {})))
+    return out
+
+
+def candidate_units(
+    intent: QueryIntent, shape: AskedShape, ranked: Sequence[RankedChunk], document_chunks: DocumentChunks
+) -> list[Unit]:
+    items = list(ranked[:CANDIDATE_CHUNKS])
+    if shape.person:
+        known = {chunk_id_of(r.chunk) for r in items}
+        items += [r for r in _signature_items(items, document_chunks) if chunk_id_of(r.chunk) not in known]
+    units: list[Unit] = []
+    for rank, item in enumerate(items):
+        hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
+        units += units_of(item, rank, hint)
+    return units
+
+
+def select(
+    intent: QueryIntent,
+    ranked: Sequence[RankedChunk],
+    model: AnswerModel,
+    weights: TermWeights,
+    known_places: Sequence[str],
+    document_chunks: DocumentChunks,
+) -> Selection:
+    shape = asked_shape(intent, known_places)
+    units = candidate_units(intent, shape, ranked, document_chunks)
+    features = featurize_all(intent, shape, units, weights)
+    ranking = model.rank(features)
+    scored = [
+        ScoredUnit(u, f, score, share)
+        for u, f, score, share in zip(units, features, ranking.scores, ranking.shares, strict=True)
+    ]
+    scored.sort(key=lambda s: (-s.score, s.unit.rank, s.unit.position))
+    return Selection(intent, shape, scored, ranking.confidence)
+
+
+# --- wording ----------------------------------------------------------------------------------------
+
+
+def period_label(period: str | None) -> str | None:
+    if not period:
+        return None
+    if re.fullmatch(r"\d{4}", period):
+        return f"năm {period}"
+    if re.fullmatch(r"\d{4}\s*-\s*\d{4}", period):
+        return f"giai đoạn {period}"
+    return period
+
+
+def document_phrase(meta: dict[str, object]) -> str:
+    """'Nghị quyết … số 57/NQ-HĐND (thông qua ngày 06/12/2024)': how the answer names its source."""
+    title = str(meta.get("title") or meta.get("source") or "văn bản")
+    number = str(meta.get("number") or "")
+    if number and number not in title:
+        title = f"{title} số {number}"
+    date = display_date(meta.get("date"))
+    if not date:
+        return title
+    verb = "thông qua ngày" if fold(str(meta.get("kind") or "")) == "nghi quyet" else "ngày"
+    return f"{title} ({verb} {date})"
+
+
+def _quoted(unit: Unit) -> str:
+    text = display_text(unit.text)
+    columns = [str(c) for c in (unit.meta.get("columns") or []) if str(c).strip()]
+    if unit.kind == "row" and columns:
+        return f"\"{text}\" (cột: {' | '.join(columns)})"
+    return f"\"{text}\""
+
+
+def _where(unit: Unit) -> str:
+    section = str(getattr(unit.item.chunk, "section", "") or "")
+    return f" › {section}" if section else ""
+
+
+def _cite(cited: list[RankedChunk], item: RankedChunk) -> int:
+    cid = chunk_id_of(item.chunk)
+    for n, held in enumerate(cited, start=1):
+        if chunk_id_of(held.chunk) == cid:
+            return n
+    cited.append(item)
+    return len(cited)
+
+
+def compose(selection: Selection, model: AnswerModel) -> ExtractiveAnswer:
+    chosen = selection.chosen(model.threshold, model.extra_share)
+    if not chosen:
+        return refusal(selection)
+    cited: list[RankedChunk] = []
+    if len(chosen) == 1:
+        unit = chosen[0].unit
+        n = _cite(cited, unit.item)
+        label = period_label(str(unit.meta.get("period") or ""))
+        period = f" ({label})" if label else ""
+        return ExtractiveAnswer(True, f"Theo {document_phrase(unit.meta)}{period}: {_quoted(unit)} [{n}].", cited)
+    lines = ["Các văn bản ghi:"]
+    for scored in chosen:
+        unit = scored.unit
+        n = _cite(cited, unit.item)
+        label = period_label(str(unit.meta.get("period") or ""))
+        prefix = f"{label[0].upper()}{label[1:]} — theo " if label else "Theo "
+        lines.append(f"- {prefix}{document_phrase(unit.meta)}: {_quoted(unit)} [{n}]")
+    return ExtractiveAnswer(True, "\n".join(lines), cited)
+
+
+def refusal(selection: Selection, closest: int = 3) -> ExtractiveAnswer:
+    """Says plainly that the documents do not answer, and shows the closest units themselves."""
+    asked = selection.intent.interpreted.strip().rstrip("?").strip()
+    lines = [f"Các văn bản đã nạp không có thông tin trả lời câu hỏi: \"{asked}\"."]
+    cited: list[RankedChunk] = []
+    shown: set[str] = set()
+    for scored in selection.scored:
+        unit = scored.unit
+        if len(shown) >= closest or chunk_id_of(unit.item.chunk) in shown:
+            continue
+        shown.add(chunk_id_of(unit.item.chunk))
+        n = _cite(cited, unit.item)
+        title = str(unit.meta.get("title") or unit.meta.get("source") or "")
+        lines.append(f"- {_quoted(unit)} — {title}{_where(unit)} [{n}]")
+    if cited:
+        lines.insert(1, "Các đoạn gần nhất (có thể liên quan, không trả lời trực tiếp câu hỏi):")
+    return ExtractiveAnswer(False, "\n".join(lines), cited)

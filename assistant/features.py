@@ -1,0 +1,301 @@
+"""One named record of features per (question, answer unit): what the answer-selection model weighs.
+
+Every feature is a general property of a question and a passage (how much of the question's
+indicator the passage names, whether its period and document are the ones asked, whether it holds
+the kind of value asked). None names a document or an eval item: the weights that turn them into a
+probability are fitted from labelled questions (`evals/train.py`), not set by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from assistant.passages import Figure, Unit, figures_in
+from assistant.places import place_named, place_of
+from assistant.query import QueryIntent
+from assistant.retriever import folded_text, period_relation
+from assistant.terms import TermWeights, tokens
+from ingest.chunking import SIGNATURE_SECTION
+
+# What the question asks for, read from its question words (folded).
+_ASKED_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+([a-z%]+)")
+_PERCENT_ASKED_RE = re.compile(r"%|phan tram|\bty le\b|\bti le\b|\btoc do\b|\bty trong\b")
+_DATE_ASKED_RE = re.compile(r"\bngay (?:nao|may|thang nao)\b|\bkhi nao\b|\bbao gio\b|\bthoi (?:gian|diem|han) nao\b|\bluc nao\b")
+_YEAR_ASKED_RE = re.compile(r"\bnam nao\b|\bnam may\b")
+_AUTHOR_ASKED_RE = re.compile(r"(?:^|\s)(?:ai|nguoi nao)(?:\s|$|\?)|\bky\b|\btac gia\b|\bcua ai\b")
+_NUMBER_ASKED_RE = re.compile(r"\bso (?:hieu|may|bao nhieu)\b|\bky hieu\b")
+# Values of those kinds in a passage.
+_DATE_RE = re.compile(
+    r"\b\d{1,2}[/-]\d{1,2}[/-](?:19|20)\d{2}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}|tháng\s+\d{1,2}\s*(?:/|năm)\s*(?:19|20)\d{2}"
+    r"|\bquý\s+[IV1-4]+\b|\bnăm\s+(?:19|20)\d{2}\b",
+    re.IGNORECASE,
+)
+_YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+# Words on each side of a figure that say what it counts.
+FOCUS_WORDS = 8
+_NAME_RE = re.compile(r"(?<![\w])[A-ZÀ-ỸĐ][a-zà-ỹđ]+(?:\s+[A-ZÀ-ỸĐ][a-zà-ỹđ]+){1,3}")
+_DOC_NUMBER_RE = re.compile(r"\b\d{1,5}(?:/\d{4})?[/-][A-ZĐ]{1,6}(?:[/-][A-ZĐa-zđ]{1,8})*")
+# The code a document number carries for each kind (Decree 30/2020/NĐ-CP, appendix III), folded kind → code.
+_KIND_CODES = {
+    "bao cao": "BC", "ke hoach": "KH", "nghi quyet": "NQ", "quyet dinh": "QĐ", "chi thi": "CT",
+    "nghi dinh": "NĐ", "thong tu": "TT", "thong bao": "TB", "to trinh": "TTr", "cong van": "CV", "luat": "QH",
+}
+_KIND_CODE_ASKED_RE = re.compile(r"\b(" + "|".join(_KIND_CODES) + r")\b[^?]*?\bso (?:hieu|may|bao nhieu)\b")
+# A document identifier in the question: "NQ 57", "nghị quyết số 57", "57/NQ-HĐND", "QĐ 2954".
+_QUESTION_DOC_NUMBER_RE = re.compile(
+    r"\b(?:nghi quyet|nq|quyet dinh|qd|ke hoach|kh|bao cao|bc|thong bao|tb|chi thi|ct|to trinh|tt|van ban)"
+    r"\s*(?:so\s*)?(\d{1,5})\b|\b(\d{1,5})(?:/\d{4})?/[a-z]{1,6}-"
+)
+
+
+@dataclass(frozen=True)
+class UnitFeatures:
+    """The features of one answer unit for one question, each in [0, 1] unless said otherwise."""
+
+    bias: float
+    dense: float  # cosine of the question and the unit's passage
+    dense_gap: float  # how far below the best candidate's cosine (0 for the best)
+    fused_rank: float  # 1 / (1 + the passage's rank after retrieval)
+    coverage: float  # idf-weighted share of the question's indicator words in the unit
+    coverage_context: float  # the same, counting the title, section, table title and column headers
+    coverage_gap: float  # how far below the best candidate's coverage_context
+    bigrams: float  # share of the question's word pairs the unit (with its context) writes
+    lead_coverage: float  # share of the indicator words before the unit's first figure
+    lead_precision: float  # share of the words before the first figure that the question also has
+    figure_focus: float  # the best coverage of the question's words within a few words of one of its figures
+    period_exact: float  # the document covers the asked period
+    period_mentioned: float  # the unit names the asked period
+    period_other: float  # a period was asked and this is another one
+    document_hint: float  # the kind or issuer the question names is the document's
+    place_match: float  # the place the question names is the document's
+    place_conflict: float  # the question names another place than the document's
+    number_match: float  # the document number the question names is this document's
+    number_conflict: float  # the question names another document number
+    identifiers_present: float  # share of the question's non-year numbers the unit writes
+    identifiers_missing: float  # the question names numbers and the unit writes none of them
+    has_figure: float
+    figure_missing: float  # a figure is asked and the unit has none
+    unit_match: float  # the unit counts in the unit asked ("bao nhiêu ha", "%")
+    unit_conflict: float  # a unit is asked and the unit's figures are all in other units
+    date_match: float  # a date is asked and the unit writes one
+    year_match: float  # a year is asked ("năm nào") and the unit writes one
+    person_match: float  # a person is asked and the unit names one
+    number_asked_match: float  # a document number is asked and the unit writes one
+    names_signer: float  # the unit writes the name of the document's signer
+    signature_block: float  # the unit stands in the document's signature block
+    header_block: float  # the unit stands in the document's header (number, place, date, title)
+    number_kind_match: float  # a document number is asked of a kind ("báo cáo số mấy") and the unit writes one of it
+    phrase_run: float  # the longest run of the question's words the unit writes in order, / their count
+    dense_rank: float  # 1 / the passage's rank in dense search (0 when dense search did not find it)
+    lexical_rank: float  # 1 / the passage's rank in lexical search (0 when it did not find it)
+    is_row: float  # a table row
+    is_item: float  # a list item
+    log_length: float  # log of the unit's word count, / 5
+
+
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(UnitFeatures))
+
+
+def as_vector(features: UnitFeatures) -> list[float]:
+    return [float(getattr(features, name)) for name in FEATURE_NAMES]
+
+
+@dataclass(frozen=True)
+class AskedShape:
+    """What kind of value the question asks for."""
+
+    figure: bool
+    units: tuple[str, ...]  # first folded word of each unit asked, "%" for a percentage
+    date: bool
+    year: bool
+    person: bool
+    document_number: bool
+    document_number_code: str | None  # "BC" of "báo cáo số mấy"
+    place: str | None  # a known place the question names, folded
+    document_number_named: str | None  # "57" of "NQ 57"
+
+
+def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
+    folded = intent.folded
+    units = [m.group(1) for m in _ASKED_UNIT_RE.finditer(folded) if m.group(1) not in ("phan", "nam", "lan")]
+    if _PERCENT_ASKED_RE.search(folded):
+        units.append("%")
+    number = _QUESTION_DOC_NUMBER_RE.search(folded)
+    code = _KIND_CODE_ASKED_RE.search(folded)
+    return AskedShape(
+        figure=intent.wants_figure,
+        units=tuple(dict.fromkeys(units)),
+        date=bool(_DATE_ASKED_RE.search(folded)),
+        year=bool(_YEAR_ASKED_RE.search(folded)),
+        person=intent.asks_person or bool(_AUTHOR_ASKED_RE.search(folded)),
+        document_number=bool(_NUMBER_ASKED_RE.search(folded)),
+        document_number_code=_KIND_CODES[code.group(1)] if code else None,
+        place=place_named(folded, known_places),
+        document_number_named=(number.group(1) or number.group(2)) if number else None,
+    )
+
+
+def _document_number_lead(meta: dict[str, object]) -> str | None:
+    match = re.match(r"\s*(\d+)", str(meta.get("number") or ""))
+    return match.group(1).lstrip("0") or "0" if match else None
+
+
+def indicator_terms(intent: QueryIntent, shape: AskedShape) -> list[str]:
+    """The question's content words, without the place it names (a hint about the document, not the indicator)."""
+    place = set(shape.place.split()) if shape.place else set()
+    return [t for t in intent.terms if not t.isdigit() and t not in place]
+
+
+def coverage(terms: Sequence[str], present: set[str], weights: TermWeights) -> float:
+    unique = list(dict.fromkeys(terms))
+    if not unique:
+        return 0.0
+    total = sum(weights.weight(t) for t in unique)
+    return sum(weights.weight(t) for t in unique if t in present) / total
+
+
+def _bigram_share(terms: Sequence[str], words: Sequence[str]) -> float:
+    pairs = set(zip(terms, terms[1:], strict=False))
+    if not pairs:
+        return 0.0
+    have = set(zip(words, words[1:], strict=False))
+    return len(pairs & have) / len(pairs)
+
+
+def _longest_run(terms: Sequence[str], words: Sequence[str]) -> float:
+    """The longest run of the question's words that the unit writes in the same order, / their count."""
+    if not terms:
+        return 0.0
+    best = 0
+    for i in range(len(words)):
+        for j in range(len(terms)):
+            k = 0
+            while i + k < len(words) and j + k < len(terms) and words[i + k] == terms[j + k]:
+                k += 1
+            best = max(best, k)
+    return best / len(terms)
+
+
+def _figure_focus(terms: Sequence[str], text: str, figures: Sequence[Figure], weights: TermWeights) -> float:
+    """How much of the question stands right around one figure of the unit: in a sentence that
+    gives many figures, the one asked is the one its words surround."""
+    best = 0.0
+    for fig in figures:
+        left = re.split(r"[;.!?](?:\s|$)", text[: fig.start])[-1]
+        right = re.split(r"[;.!?](?:\s|$)", text[fig.end :])[0]
+        window = set(tokens(left)[-FOCUS_WORDS:]) | set(tokens(right)[:FOCUS_WORDS])
+        best = max(best, coverage(terms, window, weights))
+    return best
+
+
+def _period_relation(intent: QueryIntent, unit: Unit) -> str:
+    if not intent.periods:
+        return "none"
+    doc_period = str(unit.meta.get("period") or "")
+    relations = {period_relation(p, doc_period, folded_text(unit.text)) for p in intent.periods}
+    for relation in ("exact", "mentioned"):
+        if relation in relations:
+            return relation
+    return "other"
+
+
+def _units_match(asked: Sequence[str], unit: Unit) -> tuple[bool, bool]:
+    if not asked:
+        return False, False
+    written = [fig.unit[0] if fig.unit else "" for fig in figures_in(unit.text)]
+    if not written:
+        return False, False
+    match = any(a == w or (a == "%" and w == "%") for a in asked for w in written)
+    return match, not match
+
+
+def featurize(
+    intent: QueryIntent,
+    shape: AskedShape,
+    unit: Unit,
+    weights: TermWeights,
+    *,
+    best_dense: float,
+    best_coverage: float,
+) -> UnitFeatures:
+    terms = indicator_terms(intent, shape)
+    words = tokens(unit.text)
+    context = tokens(unit.context)
+    present = set(words)
+    with_context = present | set(context)
+    figures = figures_in(unit.text)
+    lead = tokens(unit.text[: figures[0].start]) if figures else words
+    lead_content = [w for w in lead if not w.isdigit() and weights.weight(w) > 1.5]
+    cov_context = coverage(terms, with_context, weights)
+    period = _period_relation(intent, unit)
+    place = place_of(unit.meta)
+    number_lead = _document_number_lead(unit.meta)
+    identifiers = [n for n in intent.numbers if n not in ("1",)]
+    ident_present = sum(1 for n in identifiers if n in present) / len(identifiers) if identifiers else 0.0
+    unit_match, unit_conflict = _units_match(shape.units, unit) if shape.figure else (False, False)
+    dense = unit.dense if unit.dense is not None else 0.0
+    signer = folded_text(str(unit.meta.get("signer") or ""))
+    section_path = unit.meta.get("section_path") or []
+    numbers_written = _DOC_NUMBER_RE.findall(unit.text)
+    code = shape.document_number_code
+    return UnitFeatures(
+        bias=1.0,
+        dense=dense,
+        dense_gap=max(0.0, best_dense - dense),
+        fused_rank=1.0 / (1 + unit.rank),
+        coverage=coverage(terms, present, weights),
+        coverage_context=cov_context,
+        coverage_gap=max(0.0, best_coverage - cov_context),
+        bigrams=_bigram_share(terms, context + words),
+        lead_coverage=coverage(terms, set(lead) | set(context), weights),
+        figure_focus=_figure_focus(terms, unit.text, figures, weights),
+        lead_precision=sum(1 for w in lead_content if w in terms) / len(lead_content) if lead_content else 0.0,
+        period_exact=float(period == "exact"),
+        period_mentioned=float(period == "mentioned"),
+        period_other=float(period == "other"),
+        document_hint=float(unit.hint_match),
+        place_match=float(shape.place is not None and place == shape.place),
+        place_conflict=float(shape.place is not None and place is not None and place != shape.place),
+        number_match=float(shape.document_number_named is not None and number_lead == shape.document_number_named),
+        number_conflict=float(
+            shape.document_number_named is not None
+            and number_lead is not None
+            and number_lead != shape.document_number_named
+        ),
+        identifiers_present=ident_present,
+        identifiers_missing=float(bool(identifiers) and ident_present == 0.0),
+        has_figure=float(bool(figures)),
+        figure_missing=float(shape.figure and not figures),
+        unit_match=float(unit_match),
+        unit_conflict=float(unit_conflict),
+        date_match=float(shape.date and bool(_DATE_RE.search(unit.text))),
+        year_match=float(shape.year and bool(_YEAR_RE.search(unit.text))),
+        person_match=float(shape.person and bool(_NAME_RE.search(unit.text[1:]))),
+        number_asked_match=float(shape.document_number and bool(_DOC_NUMBER_RE.search(unit.text))),
+        names_signer=float(bool(signer) and signer in folded_text(unit.text)),
+        signature_block=float(bool(section_path) and section_path[-1] == SIGNATURE_SECTION),
+        header_block=float(getattr(unit.item.chunk, "ordinal", None) == 0 and not section_path),
+        number_kind_match=float(code is not None and any(code in n.split("/")[-1] or f"-{code}" in n for n in numbers_written)),
+        phrase_run=_longest_run(terms, words),
+        dense_rank=1.0 / unit.item.dense_rank if unit.item.dense_rank else 0.0,
+        lexical_rank=1.0 / unit.item.lexical_rank if unit.item.lexical_rank else 0.0,
+        is_row=float(unit.kind == "row"),
+        is_item=float(unit.kind == "item"),
+        log_length=math.log1p(len(words)) / 5,
+    )
+
+
+def featurize_all(
+    intent: QueryIntent, shape: AskedShape, units: Sequence[Unit], weights: TermWeights
+) -> list[UnitFeatures]:
+    terms = indicator_terms(intent, shape)
+    best_dense = max((u.dense or 0.0 for u in units), default=0.0)
+    best_coverage = max(
+        (coverage(terms, set(tokens(u.text)) | set(tokens(u.context)), weights) for u in units), default=0.0
+    )
+    return [
+        featurize(intent, shape, u, weights, best_dense=best_dense, best_coverage=best_coverage) for u in units
+    ]

