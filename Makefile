@@ -6,8 +6,12 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 # Written by engineers who never saw the answerer: the honest measure of how it generalises.
 HELDOUT_SETS := $(sort $(wildcard evals/holdout*.jsonl))
+# Real documents of other provinces (shared/, beside the clone; never copied into the project) and the
+# question sets written over them: provinces_final.jsonl is the untouched one, measured once per stop.
+PROVINCES ?= ../shared/corpora/provinces
+PROVINCE_SETS := evals/provinces_dev.jsonl evals/provinces_final.jsonl
 
-.PHONY: setup setup-dev run ingest serve test lint typecheck unit eval bench clean
+.PHONY: setup setup-dev run ingest serve test lint typecheck unit eval train bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +58,17 @@ eval: setup
 	for set in $(HELDOUT_SETS); do \
 	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
 	done
+	if [ -d $(PROVINCES) ]; then \
+	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest $(PROVINCES) --no-progress --no-eval || exit 1; \
+	  for set in $(PROVINCE_SETS); do \
+	    ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
+	  done; \
+	else echo "*** $(PROVINCES) not found: the sets over other provinces' documents were not run ***"; fi
+
+# Refit the answer-selection model from every labelled set but the final one, and print its
+# leave-one-document-out figures (an index of the bundled corpus and the provinces documents).
+train: setup
+	$(BIN)/python -m evals.train --data-dir .data/train --build
 
 test: lint typecheck unit eval
 

@@ -68,7 +68,8 @@ class UnitFeatures:
     figure_focus: float  # the best coverage of the question's words within a few words of one of its figures
     period_exact: float  # the document covers the asked period
     period_mentioned: float  # the unit names the asked period
-    period_other: float  # a period was asked and this is another one
+    period_other: float  # a period was asked; the unit does not name it and its document has no period
+    period_conflict: float  # a period was asked and the unit's document covers another one
     document_hint: float  # the kind or issuer the question names is the document's
     place_match: float  # the place the question names is the document's
     place_conflict: float  # the question names another place than the document's
@@ -199,7 +200,7 @@ def _period_relation(intent: QueryIntent, unit: Unit) -> str:
     for relation in ("exact", "mentioned"):
         if relation in relations:
             return relation
-    return "other"
+    return "conflict" if doc_period else "other"
 
 
 def _units_match(asked: Sequence[str], unit: Unit) -> tuple[bool, bool]:
@@ -256,6 +257,7 @@ def featurize(
         period_exact=float(period == "exact"),
         period_mentioned=float(period == "mentioned"),
         period_other=float(period == "other"),
+        period_conflict=float(period == "conflict"),
         document_hint=float(unit.hint_match),
         place_match=float(shape.place is not None and place == shape.place),
         place_conflict=float(shape.place is not None and place is not None and place != shape.place),

@@ -139,7 +139,8 @@ def fit(examples: Sequence[Example], l2: float) -> Fit:
     leave-one-document-out), so it learns how sure to be of a document it has not met.
     """
     rank_weights = _fit_ranking(examples, l2)
-    rows, labels = [], []
+    rows: list[list[float]] = []
+    labels: list[int] = []
     for group in sorted({e.group for e in examples}):
         inner = np.asarray(_fit_ranking([e for e in examples if e.group != group], l2))
         for e in examples:
@@ -147,7 +148,7 @@ def fit(examples: Sequence[Example], l2: float) -> Fit:
                 continue
             x = _matrix(e)
             scores = x @ inner
-            rows.append(decision_vector(x, scores))
+            rows.append([float(v) for v in decision_vector(x, scores)])
             labels.append(e.candidates[int(np.argmax(scores))].label)
     return Fit(rank_weights, fit_logistic(rows, labels, l2=l2))
 

@@ -29,6 +29,7 @@ EMBED_BATCH = 64
 # Documents per commit (one registry write, one BM25 build) at most, and seconds a batch may wait.
 COMMIT_EVERY = 64
 COMMIT_SECONDS = 30.0
+COMMIT_COST_SHARE = 0.05
 MB = 1024 * 1024
 
 Status = Literal["added", "updated", "unchanged", "failed", "skipped"]
@@ -340,6 +341,7 @@ class _Run:
         self.batch_limit = 1  # doubles after each commit up to commit_every: the first documents show at once
         self.pending: list[tuple[FileOutcome, DocumentWrite]] = []
         self.batch_started = time.perf_counter()
+        self.commit_wait = commit_seconds
         self.by_hash: dict[str, str] = {}  # file sha256 → the source indexed (or being indexed) with it
         self.surviving: Callable[[str], bool] = lambda source: True
 
@@ -392,13 +394,14 @@ class _Run:
         if digest:
             self.by_hash.setdefault(digest, outcome.source)
         full = len(self.pending) >= self.batch_limit
-        if full or time.perf_counter() - self.batch_started >= self.commit_seconds:
+        if full or time.perf_counter() - self.batch_started >= self.commit_wait:
             self.flush()
 
     def flush(self) -> None:
         if not self.pending:
             return
         batch, self.pending = self.pending, []
+        t0 = time.perf_counter()
         try:
             self.index.replace_documents([write for _, write in batch])
         except (VectorStoreError, OSError) as exc:
@@ -411,6 +414,9 @@ class _Run:
             self._forget_hashes(batch)
         self.summary.commits += 1
         self.batch_limit = min(self.batch_limit * 2, self.commit_every)
+        # A commit rebuilds BM25 over the whole index, so it grows with the archive: a batch waits at least
+        # COMMIT_COST_SHARE⁻¹ times as long as the last commit took, keeping commits a small share of the run.
+        self.commit_wait = max(self.commit_seconds, (time.perf_counter() - t0) / COMMIT_COST_SHARE)
         for outcome, _ in batch:
             self._emit(outcome)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from assistant.answer_model import AnswerModel
 from assistant.answerer import ScoredUnit, Selection, compose
 from assistant.features import asked_shape, featurize_all
 from assistant.passages import units_of
@@ -15,7 +16,7 @@ from assistant.terms import TermWeights
 META = {"title": "Nghị quyết về nhiệm vụ năm 2025", "number": "16/NQ-HĐND", "date": "2024-12-06", "kind": "nghị quyết", "period": "2025"}
 
 
-def _selection(question: str, probabilities: list[float], texts: list[str]) -> Selection:
+def _selection(question: str, shares: list[float], texts: list[str], confidence: float = 0.9) -> Selection:
     items = [
         RankedChunk(
             SimpleNamespace(chunk_id=f"d.txt#{i}", source="d.txt", text=t, section="2. Các chỉ tiêu chủ yếu", metadata={}),
@@ -31,13 +32,18 @@ def _selection(question: str, probabilities: list[float], texts: list[str]) -> S
     shape = asked_shape(intent, [])
     units = [units_of(item, rank)[0] for rank, item in enumerate(items)]
     features = featurize_all(intent, shape, units, TermWeights.from_texts(texts))
-    scored = [ScoredUnit(u, f, p) for u, f, p in zip(units, features, probabilities, strict=True)]
-    return Selection(intent, shape, sorted(scored, key=lambda s: -s.probability))
+    scored = [ScoredUnit(u, f, share, share) for u, f, share in zip(units, features, shares, strict=True)]
+    return Selection(intent, shape, sorted(scored, key=lambda s: -s.score), confidence)
+
+
+def _model(threshold: float = 0.5, extra_share: float = 0.3) -> AnswerModel:
+    untrained = AnswerModel.untrained()
+    return AnswerModel(untrained.rank_weights, untrained.decision_weights, threshold, extra_share, "test", {})
 
 
 def test_an_answer_quotes_the_unit_as_written_and_names_its_document() -> None:
-    selection = _selection("Kim ngạch xuất khẩu năm 2025?", [0.9, 0.2], ["c) Kim ngạch xuất khẩu đạt 1.850 triệu USD;", "d) Khác 5%;"])
-    result = compose(selection, threshold=0.5)
+    selection = _selection("Kim ngạch xuất khẩu năm 2025?", [0.9, 0.1], ["c) Kim ngạch xuất khẩu đạt 1.850 triệu USD;", "d) Khác 5%;"])
+    result = compose(selection, _model())
     assert result.found
     assert '"Kim ngạch xuất khẩu đạt 1.850 triệu USD" [1]' in result.answer
     assert "16/NQ-HĐND" in result.answer and "06/12/2024" in result.answer and "năm 2025" in result.answer
@@ -45,14 +51,16 @@ def test_an_answer_quotes_the_unit_as_written_and_names_its_document() -> None:
 
 
 def test_several_units_clearing_the_threshold_are_each_quoted_with_their_citation() -> None:
-    selection = _selection("Xuất khẩu và nhập khẩu?", [0.9, 0.8], ["a) Xuất khẩu 1.850 triệu USD;", "b) Nhập khẩu 900 triệu USD;"])
-    result = compose(selection, threshold=0.5)
+    selection = _selection("Xuất khẩu và nhập khẩu?", [0.55, 0.45], ["a) Xuất khẩu 1.850 triệu USD;", "b) Nhập khẩu 900 triệu USD;"])
+    result = compose(selection, _model())
     assert "1.850 triệu USD\" [1]" in result.answer and "900 triệu USD\" [2]" in result.answer
 
 
 def test_a_refusal_says_so_and_shows_the_closest_units_text() -> None:
-    selection = _selection("Tỷ lệ hộ dùng điện năm 2025?", [0.3, 0.1], ["a) Tỷ lệ hộ dân sử dụng nước sạch đạt 85%;", "b) Khác;"])
-    result = compose(selection, threshold=0.5)
+    selection = _selection(
+        "Tỷ lệ hộ dùng điện năm 2025?", [0.7, 0.3], ["a) Tỷ lệ hộ dân sử dụng nước sạch đạt 85%;", "b) Khác;"], confidence=0.2
+    )
+    result = compose(selection, _model())
     assert not result.found
     assert result.answer.startswith("Các văn bản đã nạp không có thông tin")
     assert "Tỷ lệ hộ dân sử dụng nước sạch đạt 85%" in result.answer

@@ -26,12 +26,12 @@ def _features(question: str, *items: RankedChunk):
     return dict(zip((u.text for u in units), featurize_all(intent, shape, units, weights), strict=True))
 
 
-def test_the_document_of_the_asked_period_is_exact_and_another_period_is_other() -> None:
+def test_the_document_of_the_asked_period_is_exact_and_one_of_another_period_conflicts() -> None:
     plan = _item("a) Kim ngạch xuất khẩu đạt 1.850 triệu USD;", "plan.txt", period="2025")
     five = _item("b) Kim ngạch xuất khẩu đạt 8.000 triệu USD;", "five.txt", period="2021-2025", rank=1)
     found = _features("Kim ngạch xuất khẩu năm 2025 là bao nhiêu?", plan, five)
     assert found[plan.chunk.text].period_exact == 1.0
-    assert found[five.chunk.text].period_other == 1.0
+    assert found[five.chunk.text].period_conflict == 1.0
 
 
 def test_a_place_the_question_names_matches_its_documents_and_conflicts_with_others() -> None:

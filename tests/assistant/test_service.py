@@ -46,17 +46,6 @@ def test_followup_is_rewritten_from_the_history(corpus_assistant: Assistant) -> 
     assert "1.850 triệu USD" in result.answer
 
 
-def test_who_signed_is_answered_from_the_signature(corpus_assistant: Assistant) -> None:
-    result = corpus_assistant.answer("Ai ký Nghị quyết về nhiệm vụ phát triển kinh tế - xã hội 5 năm 2021-2025?")
-    assert result.found and "Phan Văn Mãi" in result.answer
-    assert result.citations[0].source == "002_dafdf37ecc6638ab.txt"
-
-
-def test_who_signed_a_document_without_signature_is_refused(corpus_assistant: Assistant) -> None:
-    result = corpus_assistant.answer("Ai ký Nghị quyết về nhiệm vụ phát triển kinh tế - xã hội năm 2025?")
-    assert not result.found and "không ghi người ký" in result.answer
-
-
 def test_questions_with_abbreviations_are_answered(corpus_assistant: Assistant) -> None:
     result = corpus_assistant.answer("NQ 5 năm 2021-2025: trường ĐH tại Bến Tre là thành viên của đâu?")
     assert result.found and "Đại học quốc gia thành phố Hồ Chí Minh" in result.answer

@@ -1,0 +1,62 @@
+"""Every eval set stays true to its documents: the bundled corpus or the provinces documents in
+shared/ (read from there, never copied into the project). And the final set is never trained on."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from evals.scoring import KINDS
+from evals.train import default_sets
+
+REPO = Path(__file__).parents[2]
+FOLDERS = (REPO / "corpus", REPO.parent / "shared" / "corpora" / "provinces")
+SETS = sorted(REPO.glob("evals/*.jsonl"))
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+@cache
+def _document(source: str) -> str | None:
+    for folder in FOLDERS:
+        if (folder / source).is_file():
+            return _normalise((folder / source).read_text(encoding="utf-8"))
+    return None
+
+
+@pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
+def test_every_answer_is_quoted_in_its_evidence_and_the_evidence_in_its_document(path: Path) -> None:
+    problems = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        if item["kind"] not in KINDS:
+            problems.append(f"line {number}: unknown kind {item['kind']!r}")
+        if not item["answerable"]:
+            continue
+        passages = [(item["source"], item["evidence"])] + [(e["source"], e["evidence"]) for e in item.get("extra_evidence", [])]
+        for source, evidence in passages:
+            text = _document(source)
+            if text is None:
+                if source.endswith(".txt") and not FOLDERS[1].is_dir():
+                    pytest.skip(f"{FOLDERS[1]} is absent: the provinces documents come from shared/")
+                problems.append(f"line {number}: {source} is in no document folder")
+            elif _normalise(evidence) not in text:
+                problems.append(f"line {number}: evidence not in {source}: {evidence[:60]!r}")
+        joined = " ".join(_normalise(e) for _, e in passages)
+        problems += [f"line {number}: {e!r} not in its evidence" for e in item["expected"] if _normalise(e) not in joined]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_final_set_is_never_trained_on() -> None:
+    names = {p.name for p in default_sets()}
+    assert "provinces_final.jsonl" not in names
+    assert {"dataset.jsonl", "provinces_dev.jsonl"} <= names
