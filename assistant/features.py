@@ -62,6 +62,8 @@ class UnitFeatures:
     coverage: float  # idf-weighted share of the question's indicator words in the unit
     coverage_context: float  # the same, counting the title, section, table title and column headers
     coverage_gap: float  # how far below the best candidate's coverage_context
+    rarest_missing: float  # weight of the rarest question word the unit and its context lack, / the rarest word's
+    missing_share: float  # share of the question's words (unweighted) the unit and its context lack
     bigrams: float  # share of the question's word pairs the unit (with its context) writes
     lead_coverage: float  # share of the indicator words before the unit's first figure
     lead_precision: float  # share of the words before the first figure that the question also has
@@ -158,6 +160,16 @@ def coverage(terms: Sequence[str], present: set[str], weights: TermWeights) -> f
     return sum(weights.weight(t) for t in unique if t in present) / total
 
 
+def _rarest_missing(terms: Sequence[str], present: set[str], weights: TermWeights) -> float:
+    """A sibling indicator lacks the one telling word ("điện" where the unit says "nước sạch"):
+    how telling the most telling missing word is, against the most telling word asked."""
+    if not terms:
+        return 0.0
+    top = max(weights.weight(t) for t in terms)
+    missing = [weights.weight(t) for t in terms if t not in present]
+    return max(missing) / top if missing else 0.0
+
+
 def _bigram_share(terms: Sequence[str], words: Sequence[str]) -> float:
     pairs = set(zip(terms, terms[1:], strict=False))
     if not pairs:
@@ -250,6 +262,8 @@ def featurize(
         coverage=coverage(terms, present, weights),
         coverage_context=cov_context,
         coverage_gap=max(0.0, best_coverage - cov_context),
+        rarest_missing=_rarest_missing(terms, with_context, weights),
+        missing_share=sum(1 for t in set(terms) if t not in with_context) / len(set(terms)) if terms else 0.0,
         bigrams=_bigram_share(terms, context + words),
         lead_coverage=coverage(terms, set(lead) | set(context), weights),
         figure_focus=_figure_focus(terms, unit.text, figures, weights),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer_model import AnswerModel
 from assistant.answerer import ExtractiveAnswer, Selection, compose, select
+from assistant.contract import DocumentInfo, check_input, describe_document
 from assistant.models import Answer, Citation, RetrievedPassage, Turn
 from assistant.places import known_places
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
@@ -24,23 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
 # Passages handed to the answerer and reported in Answer.retrieved (hit@k, MRR).
 RETRIEVE_K = 12
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """One indexed document as users see it in `assistant documents` and the UI."""
-
-    source: str
-    title: str
-    kind: str | None
-    number: str | None
-    date: str | None  # dd/mm/yyyy
-    period: str | None
-    chunks: int
-    meta: dict[str, Any]
 
 
 def location_of(chunk: Any, meta: dict[str, Any]) -> str:
@@ -92,17 +77,6 @@ def _retrieved(ranked: Sequence[RankedChunk]) -> list[RetrievedPassage]:
         )
         for i, item in enumerate(ranked, start=1)
     ]
-
-
-def validate_question(question: str) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise ValueError("The question is empty: type a question, e.g. 'Kim ngạch xuất khẩu năm 2025 là bao nhiêu?'")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise ValueError(
-            f"The question is {len(question)} characters long; the limit is {MAX_QUESTION_CHARS}. "
-            "Ask about one indicator at a time."
-        )
-    return question.strip()
 
 
 def _five_year_period(documents: Sequence[Any]) -> str:
@@ -176,7 +150,7 @@ class Assistant:
         )
 
     def answer(self, question: str, history: list[Turn] | None = None) -> Answer:
-        question = validate_question(question)
+        question, history = check_input(question, history)
         if self.index.reload():
             # Another process (`assistant ingest` beside a running server) committed documents.
             self._refresh()
@@ -204,22 +178,7 @@ class Assistant:
         )
 
     def documents(self) -> list[DocumentInfo]:
-        out = []
-        for doc in self.index.documents():
-            meta = dict(getattr(doc, "meta", None) or {})
-            out.append(
-                DocumentInfo(
-                    source=str(meta.get("source") or getattr(doc, "source", "")),
-                    title=str(meta.get("title") or meta.get("source") or ""),
-                    kind=meta.get("kind"),
-                    number=meta.get("number"),
-                    date=display_date(meta.get("date")),
-                    period=meta.get("period"),
-                    chunks=len(getattr(doc, "chunk_ids", []) or []),
-                    meta=meta,
-                )
-            )
-        return out
+        return [describe_document(doc) for doc in self.index.documents()]
 
     def remove_document(self, source: str) -> bool:
         """Delete one document (registry, vectors, lexical index) by its name; False if none is indexed so.

@@ -20,7 +20,7 @@ import hashlib
 import json
 import pickle
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -122,13 +122,18 @@ class Fit:
         return AnswerModel(tuple(self.rank_weights), tuple(self.decision_weights), threshold, extra_share, "", {})
 
 
+def document_weights(examples: Sequence[Example]) -> list[float]:
+    """Each document weighs the same, however many questions it has: a new province's plan counts as
+    much as the bundled report that has seventy questions (mean weight 1)."""
+    sizes = Counter(e.group for e in examples)
+    mean = len(examples) / len(sizes)
+    return [mean / sizes[e.group] for e in examples]
+
+
 def _fit_ranking(examples: Sequence[Example], l2: float) -> list[float]:
-    groups = [
-        (_matrix(e), np.asarray([c.label for c in e.candidates], dtype=float))
-        for e in examples
-        if any(c.label for c in e.candidates)
-    ]
-    return fit_ranking(groups, l2=l2)
+    kept = [e for e in examples if any(c.label for c in e.candidates)]
+    groups = [(_matrix(e), np.asarray([c.label for c in e.candidates], dtype=float)) for e in kept]
+    return fit_ranking(groups, l2=l2, group_weights=document_weights(kept))
 
 
 def fit(examples: Sequence[Example], l2: float) -> Fit:
@@ -141,6 +146,8 @@ def fit(examples: Sequence[Example], l2: float) -> Fit:
     rank_weights = _fit_ranking(examples, l2)
     rows: list[list[float]] = []
     labels: list[int] = []
+    weights: list[float] = []
+    balance = dict(zip((id(e) for e in examples), document_weights(examples), strict=True))
     for group in sorted({e.group for e in examples}):
         inner = np.asarray(_fit_ranking([e for e in examples if e.group != group], l2))
         for e in examples:
@@ -150,7 +157,8 @@ def fit(examples: Sequence[Example], l2: float) -> Fit:
             scores = x @ inner
             rows.append([float(v) for v in decision_vector(x, scores)])
             labels.append(e.candidates[int(np.argmax(scores))].label)
-    return Fit(rank_weights, fit_logistic(rows, labels, l2=l2))
+            weights.append(balance[id(e)])
+    return Fit(rank_weights, fit_logistic(rows, labels, l2=l2, sample_weights=weights))
 
 
 def out_of_fold(examples: Sequence[Example], l2: float) -> list[Ranking]:
