@@ -33,13 +33,16 @@ setup-dev: $(VENV)/.installed-dev
 ingest: setup
 	$(BIN)/assistant ingest
 
+# HOST=0.0.0.0 PORT=8080 make run: reachable from other machines (see README, Deployment).
+SERVE_ARGS := $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
 serve: setup
-	$(BIN)/assistant serve
+	$(BIN)/assistant serve $(SERVE_ARGS)
 
 # Serves even when the post-ingest eval reports a regression: the report above says what failed.
 run: setup
 	$(BIN)/assistant ingest || echo "*** ingest or its eval reported a problem (see above); serving the index as it is ***"
-	$(BIN)/assistant serve
+	$(BIN)/assistant serve $(SERVE_ARGS)
 
 lint: setup-dev
 	$(BIN)/ruff check .
