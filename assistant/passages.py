@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.retriever import RankedChunk, chunk_id_of
+from ingest.text import fold
 
 # A list item shorter than this is one unit; a longer one is split into its sentences.
 WHOLE_ITEM_MAX_CHARS = 600
@@ -39,8 +40,6 @@ class Figure:
 
 
 def _unit_after(text: str, end: int) -> tuple[str, ...]:
-    from ingest.text import fold
-
     words = _UNIT_WORD_RE.findall(text[end : end + 30])
     return tuple(fold(w) for w in words[:2])
 

@@ -154,6 +154,19 @@ def _write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+def _document_entry(source: str, entry: dict[str, Any]) -> IndexedDocument:
+    """One document of the registry file as the index holds it."""
+    return IndexedDocument(
+        source=source,
+        meta=entry["meta"],
+        content_hash=entry["content_hash"],
+        chunk_ids=tuple(entry["chunk_ids"]),
+        ingested_at=entry["ingested_at"],
+        payload=entry["payload"],
+        write_id=entry["write_id"],
+    )
+
+
 def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -508,15 +521,7 @@ class DocumentIndex:
         tokens: dict[str, list[str]] = {}
         vector_to_chunk: dict[str, str] = {}
         for source, entry in registry.get("documents", {}).items():
-            document = IndexedDocument(
-                source=source,
-                meta=entry["meta"],
-                content_hash=entry["content_hash"],
-                chunk_ids=tuple(entry["chunk_ids"]),
-                ingested_at=entry["ingested_at"],
-                payload=entry["payload"],
-                write_id=entry["write_id"],
-            )
+            document = _document_entry(source, entry)
             documents[source] = document
             payload = _read_json(self._payload_dir / document.payload, f"chunks file of {source}")
             for raw in payload["chunks"]:
@@ -670,15 +675,7 @@ def read_stored_documents(index_dir: str | Path) -> list[StoredDocument]:
     registry = _read_json(path, "index registry")
     out = []
     for source, entry in sorted(registry.get("documents", {}).items()):
-        document = IndexedDocument(
-            source=source,
-            meta=entry["meta"],
-            content_hash=entry["content_hash"],
-            chunk_ids=tuple(entry["chunk_ids"]),
-            ingested_at=entry["ingested_at"],
-            payload=entry["payload"],
-            write_id=entry["write_id"],
-        )
+        document = _document_entry(source, entry)
         payload = _read_json(index_dir / PAYLOAD_DIR / document.payload, f"chunks file of {source}")
         chunks, token_lists = [], []
         for raw in payload["chunks"]:
