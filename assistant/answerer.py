@@ -61,15 +61,20 @@ class Selection:
         at least `extra_share` of the ranking (several figures asked, or one in several documents)."""
         if not self.scored or self.confidence < threshold:
             return []
-        picked = [self.scored[0]]
-        seen_text = {self.scored[0].unit.text}
-        for scored in self.scored[1:]:
-            if len(picked) >= MAX_UNITS or scored.share < extra_share:
-                break
-            if scored.unit.text not in seen_text:
-                seen_text.add(scored.unit.text)
-                picked.append(scored)
-        return picked
+        texts = [s.unit.text for s in self.scored]
+        return [self.scored[i] for i in units_to_quote(texts, [s.share for s in self.scored], extra_share)]
+
+
+def units_to_quote(texts: Sequence[str], shares: Sequence[float], extra_share: float) -> list[int]:
+    """Positions, in a best-first list of units, of those an answer quotes: the best, then each
+    next one holding at least `extra_share` of the ranking, once per text, MAX_UNITS at most."""
+    picked = [0]
+    for i in range(1, len(texts)):
+        if len(picked) >= MAX_UNITS or shares[i] < extra_share:
+            break
+        if texts[i] not in {texts[j] for j in picked}:
+            picked.append(i)
+    return picked
 
 
 def _signature_items(ranked: Sequence[RankedChunk], document_chunks: DocumentChunks) -> list[RankedChunk]:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer_model import AnswerModel, Ranking, decision_vector, fit_logistic, fit_ranking
-from assistant.answerer import MAX_UNITS
+from assistant.answerer import units_to_quote
 from assistant.features import FEATURE_NAMES, as_vector
 from assistant.models import Turn
 from evals.runner import EvalItem, load_dataset
@@ -182,14 +182,8 @@ def verdict_if_answered(example: Example, ranking: Ranking, extra_share: float) 
     if not example.candidates or not example.item.answerable:
         return WRONG
     order = sorted(range(len(ranking.scores)), key=lambda i: -ranking.scores[i])
-    chosen = [order[0]]
-    seen = {example.candidates[order[0]].text}
-    for i in order[1:]:
-        if len(chosen) >= MAX_UNITS or ranking.shares[i] < extra_share:
-            break
-        if example.candidates[i].text not in seen:
-            seen.add(example.candidates[i].text)
-            chosen.append(i)
+    texts = [example.candidates[i].text for i in order]
+    chosen = [order[i] for i in units_to_quote(texts, [ranking.shares[i] for i in order], extra_share)]
     if not any(example.candidates[i].label for i in chosen):
         return WRONG
     text = "\n".join(example.candidates[i].text for i in chosen)
