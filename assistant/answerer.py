@@ -95,22 +95,18 @@ def candidate_units(
         known = {chunk_id_of(r.chunk) for r in items}
         items += [r for r in _signature_items(items, document_chunks) if chunk_id_of(r.chunk) not in known]
     units: list[Unit] = []
-    # The place and the document number a question names are filters, not hints: another
-    # province's figure, or the figure of "số 13" for "số 137", is never the answer.
-    items = [i for i in items if not _excluded(shape, i.meta)]
+    # The place a question names is a filter, not a hint: another province's figure is never the
+    # answer. (A document number is only weighed: a question may name a document another one cites.)
+    items = [i for i in items if not _other_place(shape, i.meta)]
     for rank, item in enumerate(items):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
         units += units_of(item, rank, hint)
     return units
 
 
-def _excluded(shape: AskedShape, meta: dict[str, Any]) -> bool:
+def _other_place(shape: AskedShape, meta: dict[str, Any]) -> bool:
     place = place_of(meta)
-    if shape.place is not None and place is not None and place != shape.place:
-        return True
-    number = re.match(r"\s*0*(\d+)", str(meta.get("number") or ""))
-    named = shape.document_number_named
-    return named is not None and number is not None and number.group(1) != named.lstrip("0")
+    return shape.place is not None and place is not None and place != shape.place
 
 
 def select(

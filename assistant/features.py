@@ -47,7 +47,8 @@ _KIND_CODE_ASKED_RE = re.compile(r"\b(" + "|".join(_KIND_CODES) + r")\b[^?]*?\bs
 # A document identifier in the question: "NQ 57", "nghị quyết số 57", "57/NQ-HĐND", "QĐ 2954".
 _QUESTION_DOC_NUMBER_RE = re.compile(
     r"\b(?:nghi quyet|nq|quyet dinh|qd|ke hoach|kh|bao cao|bc|thong bao|tb|chi thi|ct|to trinh|tt|van ban)"
-    r"\s*(?:so\s*)?(\d{1,5})\b|\b(\d{1,5})(?:/\d{4})?/[a-z]{1,6}-"
+    # Not a duration ("kế hoạch 5 năm") nor a year ("nghị quyết 2025" is the year's resolution).
+    r"\s*(?:so\s*)?(?!(?:19|20)\d\d\b)(\d{1,5})\b(?!\s*(?:nam|thang)\b)|\b(\d{1,5})(?:/\d{4})?/[a-z]{1,6}-"
 )
 
 
