@@ -721,9 +721,10 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
         question.submit(handlers.respond, ask_inputs, ask_outputs, api_visibility="private")
         send.click(handlers.respond, ask_inputs, ask_outputs, api_visibility="private")
         reset_outputs = [chatbot, records, question, comment_box, vote]
-        clear.click(_reset, None, reset_outputs, api_visibility="private")
-        # The chatbot's own trash can empties the screen; the follow-up history must go with it.
-        chatbot.clear(_reset, None, reset_outputs, api_visibility="private")
+        clear.click(_reset, None, reset_outputs, api_visibility="private", queue=False)
+        # The chatbot's own trash can empties the screen; the follow-up history must go with it. It
+        # leaves the question box alone: an official may already be typing the next question.
+        chatbot.clear(_reset_conversation, None, [chatbot, records, comment_box, vote], api_visibility="private", queue=False)
         chatbot.like(handlers.rate, [records], [comment_box, comment, vote], api_visibility="private")
         send_comment.click(handlers.comment, [vote, comment], [comment_box, comment], api_visibility="private")
         comment.submit(handlers.comment, [vote, comment], [comment_box, comment], api_visibility="private")
@@ -753,3 +754,8 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
 
 def _reset() -> tuple[list[Any], dict[str, Any], str, Any, None]:
     return [], {}, "", gr.update(visible=False), None
+
+
+def _reset_conversation() -> tuple[list[Any], dict[str, Any], Any, None]:
+    chat, records, _, comment_box, vote = _reset()
+    return chat, records, comment_box, vote

@@ -272,5 +272,6 @@ def test_eval_command_end_to_end_on_a_slice(
     printed = capsys.readouterr().out
     assert second == 1
     assert "REGRESSION item impossible passed before and fails now" in printed
-    assert "REGRESSION latency" not in printed and "reported, not gated" in printed
+    # Whether the note shows depends on this run's speed; what never depends on it is the verdict.
+    assert "REGRESSION latency" not in printed
     assert "| Answer accuracy |" in printed
