@@ -293,19 +293,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from assistant.settings import Settings
 
     settings = Settings(data_dir=args.data_dir)
-    untrained = AnswerModel.untrained()
-    if args.build:
-        from assistant.components import build_embeddings, open_index
+    from assistant.components import build_embeddings, open_index
 
-        embeddings = build_embeddings(settings)
-        assistant = Assistant(open_index(settings, embeddings), embeddings, model=untrained, settings=settings)
+    embeddings = build_embeddings(settings)
+    # Features do not depend on the weights: candidates are collected with an untrained model.
+    assistant = Assistant(open_index(settings, embeddings), embeddings, model=AnswerModel.untrained(), settings=settings)
+    if args.build:
         summary = assistant.ingest([p for p in CORPORA if p.is_dir()])
         print(f"ingested: {summary.to_dict()}", file=sys.stderr)
-    else:
-        from assistant.components import build_embeddings, open_index
-
-        embeddings = build_embeddings(settings)
-        assistant = Assistant(open_index(settings, embeddings), embeddings, model=untrained, settings=settings)
 
     sets = args.sets or default_sets()
     items = [item for path in sets for item in load_dataset(path)]
