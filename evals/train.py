@@ -301,6 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.build:
         summary = assistant.ingest([p for p in CORPORA if p.is_dir()])
         print(f"ingested: {summary.to_dict()}", file=sys.stderr)
+    if not assistant.documents():
+        print(
+            f"the index in {args.data_dir} holds no documents: add --build to ingest the bundled corpus and "
+            "../shared/corpora/provinces into it first",
+            file=sys.stderr,
+        )
+        return 2
 
     sets = args.sets or default_sets()
     items = [item for path in sets for item in load_dataset(path)]
