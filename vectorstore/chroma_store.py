@@ -23,6 +23,9 @@ _WRITE_BATCH = 1000
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
 
 
+HNSW_EF_SEARCH = 1000
+
+
 @dataclass(frozen=True)
 class VectorRecord:
     id: str
@@ -118,7 +121,10 @@ class ChromaStore:
             handle = client.get_or_create_collection(
                 collection,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                # A wide search makes the approximate index return the exact nearest passages: with the
+                # default, two processes on the same index returned different hit lists, and an answer
+                # could change after a restart. At archive size it costs a few milliseconds.
+                configuration={"hnsw": {"space": "cosine", "ef_search": HNSW_EF_SEARCH}},
                 metadata={MODEL_KEY: model_id, DIMENSION_KEY: dimension},
             )
         except Exception as exc:
