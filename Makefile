@@ -10,6 +10,11 @@ HELDOUT_SETS := $(sort $(wildcard evals/holdout*.jsonl))
 # question sets written over them: provinces_final.jsonl is the untouched one, measured once per stop.
 PROVINCES ?= ../shared/corpora/provinces
 PROVINCE_SETS := evals/provinces_dev.jsonl evals/provinces_final.jsonl
+# Fourteen documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
+# taken out of the archive into the eval's data folder, never into the project.
+ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl
+# Questions that compare one indicator across the bundled documents (answered from the indicator table).
+BUNDLED_SETS := $(HELDOUT_SETS) evals/comparisons.jsonl
 
 .PHONY: setup setup-dev run ingest serve test lint typecheck unit eval train bench clean
 
@@ -55,15 +60,16 @@ unit: setup-dev
 
 # A fresh index of the bundled corpus, then the eval set with the textbook peer beside it: fails on a regression.
 eval: setup
-	rm -rf .data/ci-eval
+	rm -rf .data/ci-eval .data/ci-eval-archive
 	ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest --no-progress --no-eval
 	ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval
-	for set in $(HELDOUT_SETS); do \
+	for set in $(BUNDLED_SETS); do \
 	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
 	done
 	if [ -d $(PROVINCES) ]; then \
-	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest $(PROVINCES) --no-progress --no-eval || exit 1; \
-	  for set in $(PROVINCE_SETS); do \
+	  $(BIN)/python -m evals.archive .data/ci-eval-archive || exit 1; \
+	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest $(PROVINCES) .data/ci-eval-archive --no-progress --no-eval || exit 1; \
+	  for set in $(PROVINCE_SETS) $(ARCHIVE_SETS); do \
 	    ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
 	  done; \
 	else echo "*** $(PROVINCES) not found: the sets over other provinces' documents were not run ***"; fi

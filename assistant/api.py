@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
+import re
+import tempfile
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import anyio
 import anyio.to_thread
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -20,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
+from assistant.access import Access, Role
 from assistant.contract import (
     MAX_HISTORY_TURNS,
     MAX_QUESTION_CHARS,
@@ -30,7 +33,22 @@ from assistant.contract import (
     check_input,
     list_documents,
 )
+from assistant.indicators_export import (
+    MAX_FILTER_CHARS,
+    IndicatorFilters,
+    IndicatorList,
+    IndicatorsUnavailable,
+    check_filters,
+    find_indicators,
+    indicator_list,
+    indicator_rows,
+    rows_to_xlsx,
+)
+from assistant.jobs import UploadJobs
 from assistant.models import Answer, Turn
+
+if TYPE_CHECKING:
+    from assistant.indicators import IndicatorGroup
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +91,30 @@ def document_list(assistant: AssistantLike) -> DocumentList:
 
 
 # The API's routes and the one method each takes: another method gets 405 (not Gradio's 404 page).
-_METHODS = {"/api/ask": "POST", "/api/documents": "GET"}
+_METHODS = {
+    "/api/ask": "POST",
+    "/api/documents": "GET, POST",
+    "/api/indicators": "GET",
+    "/api/indicators.xlsx": "GET",
+}
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def make_router(assistant: AssistantLike, api_key: str | None) -> APIRouter:
-    require_key = _bearer_guard(api_key)
+def make_router(
+    assistant: AssistantLike,
+    api_key: str | None,
+    *,
+    admin_key: str | None = None,
+    jobs: UploadJobs | None = None,
+    max_upload_mb: float = 20.0,
+) -> APIRouter:
+    access = Access(reader_key=api_key, admin_key=admin_key)
+    require_key = _bearer_guard(access, "reader")
     answer_limiter = _LazyLimiter()
     # The key is checked before the body is read (401 before 422) by the route class; the dependency repeats
     # the check so that /docs shows the endpoints as bearer-protected.
     router = APIRouter(
-        prefix="/api", tags=["api"], dependencies=[Depends(require_key)], route_class=_key_first_route(api_key)
+        prefix="/api", tags=["api"], dependencies=[Depends(require_key)], route_class=_key_first_route(access)
     )
 
     @router.post(
@@ -112,6 +144,32 @@ def make_router(assistant: AssistantLike, api_key: str | None) -> APIRouter:
     async def documents() -> DocumentList:
         return await run_in_threadpool(document_list, assistant)
 
+    @router.get(
+        "/indicators",
+        response_model=IndicatorList,
+        summary="Every target and result of the indicators matching q, across documents and periods",
+        responses={422: {"description": "A filter too long or not valid text"}},
+    )
+    async def indicators(q: _Filter = None, period: _Filter = None, document: _Filter = None) -> IndicatorList:
+        filters, groups = await _indicator_groups(assistant, q, period, document)
+        return indicator_list(groups, filters)
+
+    @router.get(
+        "/indicators.xlsx",
+        response_class=Response,
+        summary="The same values as GET /api/indicators, one row each, as an Excel workbook",
+        responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "chi-tieu.xlsx"}},
+    )
+    async def indicators_xlsx(q: _Filter = None, period: _Filter = None, document: _Filter = None) -> Response:
+        _, groups = await _indicator_groups(assistant, q, period, document)
+        data = await run_in_threadpool(rows_to_xlsx, indicator_rows(groups))
+        return Response(
+            data, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": 'attachment; filename="chi-tieu.xlsx"'}
+        )
+
+    if jobs is not None:
+        _add_admin_routes(router, jobs, access, max_upload_mb)
+
     @router.api_route(
         "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
     )
@@ -132,27 +190,200 @@ def make_router(assistant: AssistantLike, api_key: str | None) -> APIRouter:
     return router
 
 
-def _key_problem(api_key: str | None, authorization: str | None) -> str | None:
-    """Why a request may not use the API (None: it may)."""
-    if not api_key:
-        return None
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return "Missing API key: send the header 'Authorization: Bearer <ASSISTANT_API_KEY>'."
-    if not hmac.compare_digest(token.strip().encode("utf-8", "replace"), api_key.encode("utf-8")):
-        return "Wrong API key: the bearer token does not match ASSISTANT_API_KEY."
-    return None
+_Filter = Annotated[
+    str | None,
+    Query(description=f"Words of the indicator (q), a period such as 2025 or 2021-2025, or a document's file "
+          f"name, number or title words; at most {MAX_FILTER_CHARS} characters each"),
+]
 
 
-def _key_first_route(api_key: str | None) -> type[APIRoute]:
+async def _indicator_groups(
+    assistant: object, q: str | None, period: str | None, document: str | None
+) -> tuple[IndicatorFilters, list[IndicatorGroup]]:
+    try:
+        filters = check_filters(q, period, document)
+    except InputRejected as rejected:
+        raise HTTPException(status_code=422, detail=f"Invalid request: {rejected.en}") from None
+    try:
+        groups = await run_in_threadpool(find_indicators, assistant, filters)
+    except IndicatorsUnavailable as error:
+        raise HTTPException(status_code=501, detail=str(error)) from None
+    except Exception as error:
+        log.exception("indicators() failed for %r", filters)
+        raise HTTPException(
+            status_code=500,
+            detail=f"The indicator table could not be read ({type(error).__name__}). The error is logged on the "
+            "server; try again, or with other filters.",
+        ) from error
+    return filters, groups
+
+
+class JobFile(BaseModel):
+    source: str = Field(description="The file name: how the index knows the document")
+    status: str = Field(
+        description="added, updated, unchanged, failed (see reason), skipped (a duplicate: see duplicate_of), "
+        "refused (a document of this name is indexed: nothing changed), cancelled (the server stopped first)"
+    )
+    chunks: int = 0
+    reason: str | None = None
+    duplicate_of: str | None = None
+
+
+class JobStatus(BaseModel):
+    id: str
+    state: str = Field(description="queued, running, done or cancelled")
+    total: int = Field(description="Files in the upload")
+    done: int = Field(description="Files whose outcome is known (listed in files)")
+    current: str | None = Field(default=None, description="The file being ingested")
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    files: list[JobFile]
+    waiting: list[str]
+    submitted_by: str | None = None
+    created_at: str
+    finished_at: str | None = None
+    status_url: str
+
+
+class DeleteResponse(BaseModel):
+    source: str
+    deleted: bool
+    message: str
+
+
+_UPLOAD_HELP = (
+    "send the documents as multipart/form-data, one or more parts named 'files' "
+    "(PDF, DOCX or TXT), e.g. curl -F files=@bao-cao.pdf -H 'Authorization: Bearer <ASSISTANT_ADMIN_KEY>' "
+    "http://host:7860/api/documents"
+)
+
+
+def _job_status(view: Any) -> JobStatus:
+    return JobStatus(**view.to_dict(), status_url=f"/api/jobs/{view.id}")
+
+
+def _submit(jobs: UploadJobs, files: list[tuple[str, BinaryIO]]) -> Any:
+    """Write the request's files under their own names, then queue them (the job copies them aside)."""
+    with tempfile.TemporaryDirectory(prefix="assistant-upload-") as tmp:
+        paths = []
+        for position, (name, data) in enumerate(files):
+            folder = Path(tmp) / f"{position:04d}"
+            folder.mkdir()
+            with (folder / name).open("wb") as out:
+                while chunk := data.read(1024 * 1024):
+                    out.write(chunk)
+            paths.append(folder / name)
+        return jobs.submit(paths, submitted_by="api")
+
+
+def _add_admin_routes(router: APIRouter, jobs: UploadJobs, access: Access, max_upload_mb: float) -> None:
+    """Upload (a background job), its progress, and delete: the administrator's endpoints."""
+    require_admin = Depends(_bearer_guard(access, "admin"))
+    limit = int(max_upload_mb * 1024 * 1024)
+
+    @router.post(
+        "/documents",
+        status_code=202,
+        response_model=JobStatus,
+        dependencies=[require_admin],
+        summary="Upload documents (admin): queued as a job; poll GET /api/jobs/{id}",
+        responses={
+            403: {"description": "A reader's key"},
+            413: {"description": "A file over ASSISTANT_MAX_UPLOAD_MB"},
+            422: {"description": "No file, or a file without a name"},
+        },
+    )
+    async def upload(
+        files: Annotated[list[UploadFile] | None, File(description="PDF, DOCX or TXT files")] = None,
+    ) -> JSONResponse:
+        if not files:
+            raise HTTPException(status_code=422, detail=f"Invalid request: no file: {_UPLOAD_HELP}.")
+        named: list[tuple[str, UploadFile]] = []
+        for upload in files:
+            # Only the last part of a client's path: a name like ../../x must not reach outside uploads/.
+            name = re.split(r"[\\/]", upload.filename or "")[-1].strip()
+            if name in {"", ".", ".."}:
+                raise HTTPException(
+                    status_code=422, detail=f"Invalid request: a file part has no file name: {_UPLOAD_HELP}."
+                )
+            if upload.size is not None and upload.size > limit:
+                raise HTTPException(
+                    status_code=413,
+                    detail=f"{name} is {upload.size / 1024 / 1024:.1f} MB; uploads are limited to "
+                    f"{max_upload_mb:g} MB (ASSISTANT_MAX_UPLOAD_MB). Nothing was queued: split the document, "
+                    "or ingest it on the server with `assistant ingest`.",
+                )
+            named.append((name, upload))
+        try:
+            view = await run_in_threadpool(_submit, jobs, [(name, upload.file) for name, upload in named])
+        except RuntimeError as error:
+            raise HTTPException(status_code=503, detail=str(error)) from None
+        except OSError as error:
+            log.exception("an upload could not be staged")
+            raise HTTPException(
+                status_code=507,
+                detail=f"The server could not store the upload ({error.strerror or error}): nothing was queued. "
+                "Tell the administrator (the disk may be full); then upload again.",
+            ) from None
+        status = _job_status(view)
+        return JSONResponse(
+            status_code=202, content=jsonable_encoder(status), headers={"Location": status.status_url}
+        )
+
+    @router.get(
+        "/jobs/{job_id}",
+        response_model=JobStatus,
+        dependencies=[require_admin],
+        summary="An upload job's state (admin): files done of total, each file's outcome",
+        responses={404: {"description": "No such job"}},
+    )
+    async def job(job_id: str) -> JobStatus:
+        view = jobs.get(job_id)
+        if view is None:
+            raise HTTPException(
+                status_code=404,
+                detail=f"No upload job {job_id!r}: the id is wrong, or the server restarted or has forgotten it "
+                "(it keeps the last 100 jobs). GET /api/documents shows what is indexed.",
+            )
+        return _job_status(view)
+
+    @router.delete(
+        "/documents/{name}",
+        response_model=DeleteResponse,
+        dependencies=[require_admin],
+        summary="Delete an indexed document by its file name (admin)",
+        responses={404: {"description": "No document of that name"}},
+    )
+    async def delete(name: str) -> DeleteResponse:
+        result = await run_in_threadpool(jobs.delete, name)
+        if not result.removed:
+            raise HTTPException(status_code=404, detail=f"{result.message} GET /api/documents lists the names.")
+        return DeleteResponse(source=result.source, deleted=True, message=result.message)
+
+
+# What only an administrator may do (assistant/access.py): (path, method).
+_ADMIN_ROUTES = {
+    ("/api/documents", "POST"),
+    ("/api/documents/{name}", "DELETE"),
+    ("/api/jobs/{job_id}", "GET"),
+}
+
+
+def _role_of(route: APIRoute) -> Role:
+    return "admin" if any((route.path, method) in _ADMIN_ROUTES for method in route.methods or ()) else "reader"
+
+
+def _key_first_route(access: Access) -> type[APIRoute]:
     class KeyFirstRoute(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
+            need = _role_of(self)
 
             async def checked(request: Request) -> Response:
-                problem = _key_problem(api_key, request.headers.get("authorization"))
-                if problem:
-                    return JSONResponse({"detail": problem}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                refusal = access.check_bearer(request.headers.get("authorization"), need)
+                if refusal:
+                    headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
+                    return JSONResponse({"detail": refusal.message}, status_code=refusal.status, headers=headers)
                 return await handler(request)
 
             return checked
@@ -174,12 +405,13 @@ class _LazyLimiter:
         return self._limiter
 
 
-def _bearer_guard(api_key: str | None) -> Any:
+def _bearer_guard(access: Access, need: Role) -> Any:
     async def require_key(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
         authorization = f"Bearer {credentials.credentials}" if credentials else None
-        problem = _key_problem(api_key, authorization)
-        if problem:
-            raise HTTPException(status_code=401, detail=problem, headers={"WWW-Authenticate": "Bearer"})
+        refusal = access.check_bearer(authorization, need)
+        if refusal:
+            headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
+            raise HTTPException(status_code=refusal.status, detail=refusal.message, headers=headers)
 
     return require_key
 

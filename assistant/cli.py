@@ -48,6 +48,15 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="an earlier question of the conversation (repeatable, oldest first)")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("indicators", help="every target and result of an indicator, across documents and periods")
+    p.add_argument("query", nargs="?", help="words of the indicator, e.g. GRDP (default: every indicator)")
+    p.add_argument("--period", help="only this period, e.g. 2025 or 2021-2025")
+    p.add_argument("--document", help="only this document (file name, number or title words)")
+    shape = p.add_mutually_exclusive_group()
+    shape.add_argument("--json", dest="output", action="store_const", const="json", default="text")
+    shape.add_argument("--csv", dest="output", action="store_const", const="csv", help="CSV on stdout")
+    shape.add_argument("--xlsx", type=Path, metavar="FILE", help="write an Excel workbook")
+
     p = sub.add_parser("serve", help="start the chat UI, the JSON API and the Zalo webhook")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -117,6 +126,15 @@ def _cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_indicators(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.indicators_command import run_indicators_command
+
+    return run_indicators_command(
+        settings, query=args.query, period=args.period, document=args.document, output=args.output,
+        xlsx_path=args.xlsx,
+    )
+
+
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.server import serve
 
@@ -142,6 +160,7 @@ _COMMANDS = {
     "remove": _cmd_remove,
     "documents": _cmd_documents,
     "ask": _cmd_ask,
+    "indicators": _cmd_indicators,
     "serve": _cmd_serve,
     "eval": _cmd_eval,
 }

@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from assistant.components import build_embeddings, open_index
+from assistant.indicators import IndicatorTable
 from assistant.settings import Settings
 from ingest.pipeline import FileOutcome, IngestSummary, RunProgress, ingest_paths
 from ingest.text import display_date
@@ -161,6 +162,8 @@ def run_ingest_command(
             commit_every=settings.ingest_commit_every,
         )
         indexed = {doc.source for doc in index.documents()}
+        # The indicator table follows the documents now, so the first question or view does not wait for it.
+        IndicatorTable(index, embeddings, settings.index_dir / "indicators").sync()
     backup = settings.data_dir / REINDEX_SOURCE
     if reindex and {d.document.source for d in stored} <= indexed:
         # Every document of the old index is in the new one: the old one can go.

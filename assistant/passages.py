@@ -115,13 +115,15 @@ def split_units(text: str, section: str = "", is_row: bool = False) -> list[tupl
     return [(s, "sentence") for s in _SENTENCE_END_RE.split(text) if _WORD_RE.search(s)]
 
 
+def chunk_units(chunk: Any) -> list[tuple[str, str]]:
+    """(text, kind) of each unit of a stored passage, in order: the same at ingest and at query time."""
+    metadata = getattr(chunk, "metadata", None) or {}
+    return split_units(str(getattr(chunk, "text", "")), str(getattr(chunk, "section", "") or ""), bool(metadata.get("columns")))
+
+
 def units_of(item: RankedChunk, rank: int, hint_match: bool = False) -> list[Unit]:
-    chunk = item.chunk
-    is_row = bool(item.meta.get("columns"))
     context = _context(item)
     return [
         Unit(text, item, rank, position, kind, context, hint_match)
-        for position, (text, kind) in enumerate(
-            split_units(str(getattr(chunk, "text", "")), str(getattr(chunk, "section", "") or ""), is_row)
-        )
+        for position, (text, kind) in enumerate(chunk_units(item.chunk))
     ]

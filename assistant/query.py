@@ -245,6 +245,24 @@ def _periods(folded: str, five_year_period: str) -> tuple[tuple[str, ...], str]:
     return _without_years_inside_ranges(tuple(dict.fromkeys(found))), rest
 
 
+def named_periods(question: str, five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD) -> tuple[str, ...]:
+    """Every period a question names, a year inside a named plan period included: a comparison
+    ("năm 2025 so với kế hoạch 2021-2025") asks about each of them."""
+    folded = _expand(fold(question))
+    found: list[str] = []
+    rest = _COMPARISON_YEAR_RE.sub(lambda m: m.group(1) + " " * len(m.group(2)), folded)
+    for match in _H1_RE.finditer(rest):
+        found.append(H1_PREFIX + match.group(1))
+    rest = _H1_RE.sub(lambda m: " " * len(m.group(0)), rest)
+    for match in _RANGE_RE.finditer(rest):
+        found.append(f"{match.group(1)}-{match.group(2)}")
+    rest = _RANGE_RE.sub(lambda m: " " * len(m.group(0)), rest)
+    found += [m.group(1) for m in _YEAR_RE.finditer(rest)]
+    if _FIVE_YEAR_RE.search(rest) and five_year_period not in found:
+        found.append(five_year_period)
+    return tuple(dict.fromkeys(found))
+
+
 def _without_years_inside_ranges(periods: tuple[str, ...]) -> tuple[str, ...]:
     """A year inside a plan period the question also names is a date within that plan.
 

@@ -6,8 +6,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import gradio as gr
@@ -15,8 +15,10 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from assistant import api, ui, zalo
+from assistant.access import Access
 from assistant.contract import AssistantLike
 from assistant.feedback import FeedbackStore
+from assistant.jobs import UploadJobs
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,17 +28,38 @@ WARM_UP_QUESTION = "Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhi�
 
 def create_app(settings: Settings, assistant: AssistantLike, *, feedback: FeedbackStore | None = None) -> FastAPI:
     feedback = feedback or FeedbackStore.in_data_dir(settings.data_dir)
+    access = Access(reader_key=settings.api_key, admin_key=settings.admin_key)
+    if settings.api_key and not settings.admin_key:
+        log.warning("ASSISTANT_API_KEY is set but ASSISTANT_ADMIN_KEY is not: nobody can upload or delete documents "
+                    "in the chat or the API (the `assistant` command on the server still can)")
+    elif settings.admin_key and not settings.api_key:
+        log.warning("ASSISTANT_ADMIN_KEY is set but ASSISTANT_API_KEY is not: the API answers anyone, but the chat "
+                    "asks for a login and only the administrator can log in; set ASSISTANT_API_KEY for readers")
+    jobs = UploadJobs(assistant, settings.data_dir / "uploads", settings.data_dir / "upload_jobs")
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # An upload in progress stops after its current document (each commit is atomic), so a shutdown
+        # never waits for a whole upload.
+        jobs.close(timeout=5.0)
+
     app = FastAPI(
+        lifespan=lifespan,
         title=ui.TITLE,
         description=(
             "Hỏi đáp có trích dẫn trên văn bản của tỉnh. `POST /api/ask` answers a question with numbered "
             "citations; `GET /api/documents` lists what is indexed. When ASSISTANT_API_KEY is set, send "
-            "`Authorization: Bearer <key>` to /api/."
+            "`Authorization: Bearer <key>` to /api/. Uploading (`POST /api/documents`, a background job: "
+            "poll `GET /api/jobs/{id}`) and deleting (`DELETE /api/documents/{name}`) need ASSISTANT_ADMIN_KEY."
         ),
         version="0.1.0",
     )
     app.add_exception_handler(RequestValidationError, api.validation_error_handler)
-    app.include_router(api.make_router(assistant, settings.api_key))
+    app.include_router(api.make_router(
+        assistant, settings.api_key, admin_key=settings.admin_key, jobs=jobs, max_upload_mb=settings.max_upload_mb
+    ))
+    app.state.jobs = jobs
     bot = zalo.ZaloBot.from_settings(assistant, settings)
     app.state.zalo_bot = bot
     app.state.feedback = feedback
@@ -46,7 +69,7 @@ def create_app(settings: Settings, assistant: AssistantLike, *, feedback: Feedba
     async def healthz() -> dict[str, Any]:
         return {"status": "ok"}
 
-    blocks = ui.build_ui(assistant, feedback, settings.data_dir / "uploads")
+    blocks = ui.build_ui(assistant, feedback, settings.data_dir / "uploads", access=access, jobs=jobs)
     blocks.queue(default_concurrency_limit=4)
     # Mounted last: the UI at "/" would otherwise shadow the routes above.
     # No Gradio footer: its API page is English and describes Gradio's internal endpoints, not /api/ (see /docs).
@@ -55,7 +78,10 @@ def create_app(settings: Settings, assistant: AssistantLike, *, feedback: Feedba
         font=["system-ui", "Segoe UI", "Roboto", "Arial", "sans-serif"], font_mono=["ui-monospace", "monospace"]
     )
     return gr.mount_gradio_app(
-        app, blocks, path="/", css=ui.CSS, head=ui.UI_HEAD, theme=theme, footer_links=[], run_history=False
+        app, blocks, path="/", css=ui.CSS, head=ui.UI_HEAD, theme=theme, footer_links=[], run_history=False,
+        # With a key set the whole chat is behind Gradio's login; the role (reader, admin) follows the user name.
+        auth=access.login if access.locked else None,
+        auth_message=access.login_message() if access.locked else None,
     )
 
 
@@ -100,4 +126,5 @@ def serve(settings: Settings) -> None:
     log.info("Assistant ready in %.1f s", time.perf_counter() - started)
     app = create_app(settings, assistant)
     log.info("Serving on http://%s:%d/ (API docs at /docs)", settings.host, settings.port)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # Open chat connections (server-sent events) must not hold a stopping server: give them 5 s.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)

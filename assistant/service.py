@@ -9,17 +9,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.answer_model import AnswerModel
-from assistant.answerer import ExtractiveAnswer, Selection, compose, select
+from assistant.answerer import ExtractiveAnswer, Selection, compose, document_phrase, select
+from assistant.comparisons import asks_comparison, compose_comparison, find_comparison, records_by_chunk
 from assistant.contract import DocumentInfo, check_input, describe_document
 from assistant.models import Answer, Citation, RetrievedPassage, Turn
 from assistant.places import known_places
-from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
+from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, named_periods, understand
 from assistant.retriever import HybridRetriever, RankedChunk, chunk_id_of
 from assistant.settings import Settings
 from assistant.terms import TermWeights
+from ingest.indicators import IndicatorRecord
 from ingest.text import display_date
 
 if TYPE_CHECKING:
+    from assistant.indicators import IndicatorGroup
     from assistant.llm import LLMAnswerer
 
 log = logging.getLogger(__name__)
@@ -155,11 +158,38 @@ class Assistant:
             # Another process (`assistant ingest` beside a running server) committed documents.
             self._refresh()
         selection, ranked = self.select(question, history)
+        compared = self._comparison(selection)
+        if compared is not None:
+            return self._to_answer(selection.intent, compared, ranked)
         extractive = compose(selection, self.model)
         result = extractive
         if self.llm is not None and extractive.found:
             result = self.llm.answer(selection.intent, ranked, fallback=extractive)
         return self._to_answer(selection.intent, result, ranked)
+
+    def _comparison(self, selection: Selection) -> ExtractiveAnswer | None:
+        """One indicator across documents and periods, from the indicator table (None: not asked, or not found)."""
+        if not asks_comparison(selection.intent.interpreted):
+            return None
+        periods = named_periods(selection.intent.interpreted, self.five_year_period)
+        by_chunk = records_by_chunk(self.indicators())
+        found = find_comparison(selection, by_chunk, periods, self.model.threshold, self.weights)
+        if found is None:
+            return None
+        cited: list[RankedChunk] = []
+        documents = {doc.source: dict(doc.meta) for doc in self.index.documents()}
+
+        def cite(record: IndicatorRecord) -> int:
+            for n, item in enumerate(cited, start=1):
+                if chunk_id_of(item.chunk) == record.chunk_id:
+                    return n
+            cited.append(RankedChunk(self.index.chunk(record.chunk_id), 0.0, None, None, documents.get(record.source, {})))
+            return len(cited)
+
+        def source_phrase(record: IndicatorRecord) -> str:
+            return document_phrase(documents.get(record.source, {"title": record.title, "source": record.source}))
+
+        return ExtractiveAnswer(True, compose_comparison(found, cite, source_phrase), cited)
 
     def select(self, question: str, history: list[Turn] | None = None) -> tuple[Selection, list[RankedChunk]]:
         """Every candidate unit with its features and probability (the answer, and the model's training data)."""
@@ -180,6 +210,23 @@ class Assistant:
     def documents(self) -> list[DocumentInfo]:
         return [describe_document(doc) for doc in self.index.documents()]
 
+    def indicators(
+        self, query: str | None = None, *, period: str | None = None, document: str | None = None
+    ) -> list[IndicatorGroup]:
+        """The indicator table (targets and results across documents), grouped by indicator."""
+        from assistant.indicators import IndicatorTable
+
+        if self.index.reload():
+            self._refresh()
+        table = getattr(self, "_indicator_table", None)
+        if table is None:
+            # Persisted beside the index it is read from (index_dir is where settings put it); an index
+            # without a directory (a test's fake) keeps its table in memory.
+            index_dir = getattr(self.index, "index_dir", None)
+            path = Path(index_dir) / "indicators" if index_dir else None
+            table = self._indicator_table = IndicatorTable(self.index, self.embeddings, path)
+        return table.search(query, period=period, document=document)
+
     def remove_document(self, source: str) -> bool:
         """Delete one document (registry, vectors, lexical index) by its name; False if none is indexed so.
 
@@ -189,16 +236,17 @@ class Assistant:
             self._refresh()
         return removed
 
-    def ingest(self, paths: Sequence[Path], *, prune: bool = False) -> Any:
+    def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: Any = None) -> Any:
         """Index files/folders through ingest.pipeline, then refresh what depends on the documents.
 
         This is the upload path (UI, API): a file over ASSISTANT_MAX_UPLOAD_MB fails with the limit, and
-        a file whose content is already indexed under another name is skipped as a duplicate."""
+        a file whose content is already indexed under another name is skipped as a duplicate. `progress`
+        (ingest.pipeline.ProgressLike) hears of each embedded batch: the upload jobs show it."""
         from ingest.pipeline import MB, ingest_paths
 
         settings = self.settings or Settings(_env_file=None)  # type: ignore[call-arg]
         summary = ingest_paths(
-            list(paths), index=self.index, embeddings=self.embeddings, prune=prune,
+            list(paths), index=self.index, embeddings=self.embeddings, prune=prune, progress=progress,
             max_file_bytes=int(settings.max_upload_mb * MB), commit_every=settings.ingest_commit_every,
         )
         self._refresh()

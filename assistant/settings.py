@@ -48,7 +48,10 @@ class Settings(BaseSettings):
     # HTTP server
     host: str = "127.0.0.1"
     port: int = 7860
+    # Roles (assistant/access.py): api_key is the reader's key (asking, listing documents); admin_key is the
+    # administrator's (uploading, replacing, deleting). Neither set: everything is open, as on a desk machine.
     api_key: str | None = None
+    admin_key: str | None = None
 
     # Zalo Official Account
     zalo_api_base: str = "https://openapi.zalo.me"

@@ -12,7 +12,6 @@ import html
 import json
 import logging
 import re
-import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.access import Access, Role
 from assistant.contract import (
     MAX_TURN_CHARS,
     AssistantLike,
@@ -29,7 +29,9 @@ from assistant.contract import (
     list_documents,
 )
 from assistant.feedback import MAX_COMMENT_CHARS, FeedbackStore, Rating
+from assistant.jobs import UPLOAD_TYPES, FileResult, JobView, UploadJobs
 from assistant.models import Answer, Citation, Turn
+from assistant.ui_indicators import build_indicators_tab
 from ingest.text import fold
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,6 @@ EXAMPLE_QUESTIONS = [
     "GRDP bình quân đầu người đến cuối năm 2025 đạt bao nhiêu?",
     "Tổng vốn đầu tư toàn xã hội năm 2025 là bao nhiêu?",
 ]
-UPLOAD_TYPES = (".pdf", ".docx", ".txt")
 HISTORY_TURNS = 8  # the last four exchanges are enough for a follow-up to be understood
 DOCUMENT_HEADERS = ["Tài liệu", "Số hiệu", "Ngày", "Kỳ", "Số đoạn", "Tệp"]
 DOCUMENTS_PER_PAGE = 20
@@ -60,7 +61,13 @@ STATUS_LABELS = {
     "unchanged": "không đổi (đã có trong kho)",
     "failed": "LỖI",
     "skipped": "bỏ qua",
+    "refused": "TỪ CHỐI",
+    "cancelled": "chưa nạp (máy chủ đã dừng)",
 }
+# Outcomes that leave a file out of the index.
+NOT_INDEXED = {"failed", "skipped", "refused", "cancelled"}
+JOB_POLL_SECONDS = 1.0
+ADMIN_ONLY = "Chỉ quản trị viên (đăng nhập «admin») được nạp hoặc xoá văn bản."
 # Gradio's own English strings (its built-in locale) and what an official reads instead. Exact matches on a
 # text node or on an aria-label/title/placeholder; PATTERNS are for strings with a value inside.
 GRADIO_STRINGS_VI = {
@@ -109,9 +116,6 @@ GRADIO_PATTERNS_VI = [
     (r"^In queue: (\d+) of (\d+)$", "Đang chờ: $1 / $2"),
     (r"^processing \| ([\d.]+s)$", "đang xử lý | $1"),
 ]
-
-# Gradio injects a progress tracker into a handler whose parameter defaults to a gr.Progress.
-_PROGRESS = gr.Progress()
 
 CSS = """
 .answer-block .citations { margin-top: .6em; border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
@@ -385,18 +389,21 @@ def page_label(page: int, pages: int, total: int, indexed: int) -> str:
 
 
 def render_ingest_summary(summary: dict[str, Any]) -> str:
-    lines = []
-    for outcome in summary.get("files", []):
-        status = str(outcome.get("status", ""))
-        line = f"- **{_md_escape(str(outcome.get('source', '')))}**: {STATUS_LABELS.get(status, status)}"
-        if outcome.get("chunks"):
-            line += f" ({outcome['chunks']} đoạn)"
-        if outcome.get("reason"):
-            line += f" — {_md_escape(vietnamese_reason(str(outcome['reason']), str(outcome.get('source', ''))))}"
-        lines.append(line)
-    failed = sum(1 for o in summary.get("files", []) if o.get("status") in {"failed", "skipped"})
+    lines = [_outcome_line(outcome) for outcome in summary.get("files", [])]
+    failed = sum(1 for o in summary.get("files", []) if o.get("status") in NOT_INDEXED)
     head = "✅ Đã nạp xong." if failed == 0 else "⚠️ Có tệp chưa nạp được; kho tài liệu cũ vẫn giữ nguyên."
     return "\n".join([head, *lines])
+
+
+def _outcome_line(outcome: dict[str, Any]) -> str:
+    status = str(outcome.get("status", ""))
+    label = "TRÙNG NỘI DUNG" if status == "skipped" and outcome.get("duplicate_of") else STATUS_LABELS.get(status, status)
+    line = f"- **{_md_escape(str(outcome.get('source', '')))}**: {label}"
+    if outcome.get("chunks"):
+        line += f" ({outcome['chunks']} đoạn)"
+    if outcome.get("reason"):
+        line += f" — {_md_escape(vietnamese_reason(str(outcome['reason']), str(outcome.get('source', ''))))}"
+    return line
 
 
 # What ingest reports in English (ingest/errors.py), said in Vietnamese: what the file is, and what to do.
@@ -451,6 +458,11 @@ def vietnamese_reason(reason: str, source: str = "") -> str:
         return "Tệp không có nội dung chữ để nạp. Hãy kiểm tra đã lưu hoặc xuất đúng tệp chưa."
     if "not supported" in folded:
         return "Loại tệp này không được hỗ trợ. Chỉ nhận tệp PDF, DOCX hoặc TXT."
+    if "a document with this file name is already indexed" in folded:
+        return ("Trong kho đã có văn bản cùng tên tệp; không thay đổi gì. Hãy đổi tên tệp, hoặc xoá văn bản cũ "
+                "trước (mục «Xoá văn bản» bên dưới) rồi nạp lại.")
+    if "the server stopped before" in folded:
+        return "Máy chủ dừng trước khi nạp tệp này; chưa có gì được nạp. Hãy nạp lại tệp."
     duplicate = re.search(r"already indexed as (.+?);", problem)
     if duplicate:
         return f"Nội dung trùng với văn bản đã có trong kho ({duplicate.group(1)}); không thay đổi gì."
@@ -484,10 +496,20 @@ def _differs(interpreted: str, question: str) -> bool:
 class ChatUI:
     """The event handlers, kept apart from the layout so they can be read (and called) on their own."""
 
-    def __init__(self, assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Path) -> None:
+    def __init__(
+        self,
+        assistant: AssistantLike,
+        feedback: FeedbackStore,
+        uploads_dir: Path,
+        *,
+        access: Access | None = None,
+        jobs: UploadJobs | None = None,
+    ) -> None:
         self.assistant = assistant
         self.feedback = feedback
         self.uploads_dir = uploads_dir
+        self.access = access or Access()
+        self.jobs = jobs or UploadJobs(assistant, uploads_dir)
 
     def respond(
         self, message: str, chat: list[dict[str, Any]] | None, records: dict[str, Any] | None
@@ -579,45 +601,115 @@ class ChatUI:
     def documents_table(self) -> list[list[Any]]:
         return document_rows(list_documents(self.assistant))
 
-    def ingest(self, files: list[str] | None, progress: gr.Progress = _PROGRESS) -> str:
+    def role(self, request: gr.Request | None) -> Role | None:
+        """The session's role, from its login (checked on the server at every change, not only shown)."""
+        return self.access.ui_role(getattr(request, "username", None))
+
+    def admin_view(self, request: gr.Request) -> tuple[Any, Any, Any, Any, str | None, Any]:
+        """On page load: the upload and delete tools for an administrator, a note for a reader; and an upload
+        still running, so that a page opened again meanwhile goes on showing its progress."""
+        admin = self.role(request) == "admin"
+        running = self.jobs.latest() if admin else None
+        if running is None or running.finished:
+            progress: tuple[Any, str | None, Any] = (gr.update(), None, gr.update(active=False))
+        else:
+            progress = (render_job(running), running.id, gr.update(active=True))
+        return gr.update(visible=admin), gr.update(visible=not admin), self.delete_choices(admin), *progress
+
+    def refresh_choices(self, request: gr.Request) -> Any:
+        return self.delete_choices(self.role(request) == "admin")
+
+    def delete_choices(self, admin: bool = True) -> Any:
+        if not admin:
+            return gr.update(choices=[], value=None)
+        documents = select_documents(list_documents(self.assistant), "", "source")
+        return gr.update(choices=[(f"{d.source} — {d.title}", d.source) for d in documents], value=None)
+
+    def start_upload(self, files: list[str] | None, request: gr.Request) -> tuple[str, str | None, Any]:
+        """Queue the upload and return at once: (what the official reads, the job id, the polling timer)."""
+        if self.role(request) != "admin":
+            gr.Warning(ADMIN_ONLY)
+            return ADMIN_ONLY, None, gr.update(active=False)
         paths = [Path(f) for f in (files or [])]
         if not paths:
-            return "Chưa chọn tệp nào. Hãy chọn tệp PDF, DOCX hoặc TXT rồi bấm «Nạp vào kho»."
-        outcomes: list[dict[str, Any]] = []
-        for position, upload in enumerate(paths):
-            progress((position, len(paths)), desc=f"Đang nạp {upload.name}…")
-            outcomes.extend(self._ingest_one(upload))
-        progress((len(paths), len(paths)), desc="Xong")
-        return render_ingest_summary({"files": outcomes})
-
-    def _ingest_one(self, upload: Path) -> list[dict[str, Any]]:
-        if upload.suffix.lower() not in UPLOAD_TYPES:
-            return [{"source": upload.name, "status": "skipped", "reason": "Chỉ nhận tệp PDF, DOCX hoặc TXT."}]
-        # Uploads are kept under data_dir/uploads (the index records where each document lives). A document is
-        # known by its file name: an upload of the same name replaces it, and is rolled back if it fails.
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        target = self.uploads_dir / upload.name
-        backup = target.with_name(target.name + ".previous")
-        if target.exists():
-            target.replace(backup)
-        shutil.copyfile(upload, target)
+            return "Chưa chọn tệp nào. Hãy chọn tệp PDF, DOCX hoặc TXT rồi bấm «Nạp vào kho».", None, gr.update(active=False)
         try:
-            summary = _summary_dict(self.assistant.ingest([target]))
-        except Exception as error:
-            log.exception("ingest of upload %s failed", upload.name)
-            summary = {"files": [{"source": upload.name, "status": "failed", "reason": str(error)}]}
-        for outcome in summary.get("files", []):
-            # The staging path means nothing to the person who uploaded the file; its name does.
-            if outcome.get("reason"):
-                outcome["reason"] = str(outcome["reason"]).replace(str(target), upload.name)
-        failed = any(o.get("status") == "failed" for o in summary.get("files", []))
-        if failed:
-            target.unlink(missing_ok=True)
-            if backup.exists():
-                backup.replace(target)
+            view = self.jobs.submit(paths, submitted_by=getattr(request, "username", None))
+        except (OSError, RuntimeError) as error:
+            log.exception("upload could not be queued")
+            return f"⚠️ Chưa nhận được tệp ({_md_escape(str(error))}). Vui lòng thử lại.", None, gr.update(active=False)
+        return render_job(view), view.id, gr.update(active=True)
+
+    def poll(self, job_id: str | None) -> tuple[str, Any, bool]:
+        """(the job's progress, the timer kept on while it runs, whether it has just finished)."""
+        view = self.jobs.get(job_id) if job_id else None
+        if view is None:
+            return gr.update(), gr.update(active=False), False  # type: ignore[return-value]
+        return render_job(view), gr.update(active=not view.finished), view.finished
+
+    def ask_delete(self, source: str | None, request: gr.Request) -> tuple[Any, str, str | None]:
+        """First step of a delete: show what will be deleted and ask to confirm. (box, question, pending)."""
+        if self.role(request) != "admin":
+            gr.Warning(ADMIN_ONLY)
+            return gr.update(visible=False), "", None
+        if not source:
+            gr.Warning("Hãy chọn văn bản cần xoá trong danh sách.")
+            return gr.update(visible=False), "", None
+        info = next((d for d in list_documents(self.assistant) if d.source == source), None)
+        if info is None:
+            gr.Warning("Văn bản này không còn trong kho; hãy làm mới danh sách.")
+            return gr.update(visible=False), "", None
+        number = f", số {_md_escape(info.number)}" if info.number else ""
+        question = (
+            f"Xoá văn bản **{_md_escape(info.title)}**{number} (tệp `{_md_escape(source)}`, {info.chunks} đoạn) "
+            "khỏi kho? Trợ lý sẽ không trả lời từ văn bản này nữa."
+        )
+        return gr.update(visible=True), question, source
+
+    def confirm_delete(self, pending: str | None, request: gr.Request) -> tuple[str, Any, None, Any]:
+        """Second step: delete the document that was shown. (result, box hidden, pending cleared, choices)."""
+        hidden = gr.update(visible=False)
+        if self.role(request) != "admin":
+            gr.Warning(ADMIN_ONLY)
+            return ADMIN_ONLY, hidden, None, gr.update()
+        if not pending:
+            return "", hidden, None, gr.update()
+        result = self.jobs.delete(pending)
+        if result.removed:
+            message = f"🗑️ Đã xoá **{_md_escape(pending)}** khỏi kho."
+            if result.file_kept_at:
+                message += " Tệp đã tải lên được cất sang thư mục `deleted_uploads` (nạp lại tệp đó nếu xoá nhầm)."
         else:
-            backup.unlink(missing_ok=True)
-        return list(summary.get("files", []))
+            message = f"Không có văn bản **{_md_escape(pending)}** trong kho; không xoá gì."
+        return message, hidden, None, self.delete_choices()
+
+    def cancel_delete(self) -> tuple[Any, None]:
+        return gr.update(visible=False), None
+
+
+def render_job(view: JobView) -> str:
+    """An upload job as an official reads it: how far it is, and each file's outcome as it lands."""
+    if view.finished:
+        summary = render_ingest_summary({"files": [_result_dict(r) for r in view.results]})
+        return f"{summary}\n\n_Mã công việc: {view.id}_"
+    if view.state == "queued":
+        head = f"⏳ Đang chờ đến lượt (một lần nạp một đợt) · mã công việc {view.id} · {view.total} tệp."
+    else:
+        head = f"⏳ Đang nạp: {view.done} / {view.total} tệp xong · mã công việc {view.id}."
+    lines = [head, *(_outcome_line(_result_dict(r)) for r in view.results)]
+    if view.current:
+        embedding = f" (đã xử lý {view.chunks_embedded} / {view.chunks_total} đoạn)" if view.chunks_total else ""
+        lines.append(f"- **{_md_escape(view.current)}**: đang nạp…{embedding}")
+    lines += [f"- **{_md_escape(name)}**: đang chờ" for name in view.waiting]
+    lines.append("Có thể tiếp tục hỏi đáp trong lúc nạp.")
+    return "\n".join(lines)
+
+
+def _result_dict(result: FileResult) -> dict[str, Any]:
+    return {
+        "source": result.source, "status": result.status, "chunks": result.chunks, "reason": result.reason,
+        "duplicate_of": result.duplicate_of,
+    }
 
 
 def _history_from(records: dict[str, Any]) -> list[Turn]:
@@ -629,17 +721,21 @@ def _history_from(records: dict[str, Any]) -> list[Turn]:
     return turns[-HISTORY_TURNS:]
 
 
-def _summary_dict(summary: Any) -> dict[str, Any]:
-    if hasattr(summary, "to_dict"):
-        return dict(summary.to_dict())
-    return dict(summary) if isinstance(summary, dict) else {"files": []}
-
-
 # ---------------------------------------------------------------- layout
 
 
-def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Path) -> gr.Blocks:
-    handlers = ChatUI(assistant, feedback, uploads_dir)
+def build_ui(
+    assistant: AssistantLike,
+    feedback: FeedbackStore,
+    uploads_dir: Path,
+    *,
+    access: Access | None = None,
+    jobs: UploadJobs | None = None,
+) -> gr.Blocks:
+    handlers = ChatUI(assistant, feedback, uploads_dir, access=access, jobs=jobs)
+    # Open (no key set): everyone is the administrator, so the tools show from the start; with keys they
+    # show once the page knows the login is an administrator's.
+    admin_at_start = not handlers.access.locked
     # analytics_enabled=False: the server may sit on a network with no way out, and nothing should call home.
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         gr.Markdown(f"## {TITLE}\nHỏi về chỉ tiêu, số liệu trong các văn bản đã nạp; mỗi câu trả lời kèm nguồn trích dẫn.")
@@ -684,7 +780,8 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
 
         with gr.Tab("Tài liệu") as documents_tab:
             gr.Markdown(
-                "### Văn bản đã nạp\nMỗi văn bản được nhận biết theo **tên tệp**: nạp một tệp cùng tên sẽ thay bản cũ."
+                "### Văn bản đã nạp\nMỗi văn bản được nhận biết theo **tên tệp**; tệp trùng tên hoặc trùng nội dung "
+                "với văn bản đã có sẽ không được nạp đè."
             )
             with gr.Row():
                 search = gr.Textbox(
@@ -707,14 +804,35 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
                 page_info = gr.Markdown(elem_id="doc-page")
                 following = gr.Button("Trang sau ›", size="sm", elem_id="doc-next", min_width=100)
             refresh = gr.Button("Làm mới danh sách", size="sm")
-            gr.Markdown(
-                "### Nạp thêm văn bản\nChọn tệp PDF, DOCX hoặc TXT. Tệp lỗi sẽ được báo rõ và không làm hỏng kho đã có."
-            )
-            uploads = gr.File(
-                label="Tệp văn bản", file_count="multiple", file_types=list(UPLOAD_TYPES), elem_id="uploads"
-            )
-            ingest = gr.Button("Nạp vào kho", variant="primary", elem_id="ingest")
-            ingest_result = gr.Markdown(elem_id="ingest-result")
+            reader_note = gr.Markdown(ADMIN_ONLY, visible=False, elem_id="reader-note")
+            with gr.Column(visible=admin_at_start, elem_id="admin-tools") as admin_tools:
+                gr.Markdown(
+                    "### Nạp thêm văn bản\nChọn tệp PDF, DOCX hoặc TXT. Việc nạp chạy nền: có thể tiếp tục hỏi đáp. "
+                    "Tệp lỗi sẽ được báo rõ và không làm hỏng kho đã có."
+                )
+                uploads = gr.File(
+                    label="Tệp văn bản", file_count="multiple", file_types=list(UPLOAD_TYPES), elem_id="uploads"
+                )
+                ingest = gr.Button("Nạp vào kho", variant="primary", elem_id="ingest")
+                ingest_result = gr.Markdown(elem_id="ingest-result")
+                job_id = gr.State(None)
+                timer = gr.Timer(JOB_POLL_SECONDS, active=False)
+                gr.Markdown("### Xoá văn bản")
+                with gr.Row():
+                    delete_name = gr.Dropdown(
+                        choices=[], value=None, label="Văn bản cần xoá (theo tên tệp)", filterable=True, scale=4,
+                        elem_id="delete-name",
+                    )
+                    delete = gr.Button("Xoá…", variant="stop", scale=1, min_width=80, elem_id="delete")
+                pending_delete = gr.State(None)
+                with gr.Column(visible=False, elem_id="delete-confirm-box") as confirm_box:
+                    confirm_question = gr.Markdown(elem_id="delete-question")
+                    with gr.Row():
+                        confirm = gr.Button("Xoá hẳn", variant="stop", elem_id="delete-confirm")
+                        cancel = gr.Button("Huỷ", elem_id="delete-cancel")
+                delete_result = gr.Markdown(elem_id="delete-result")
+
+        build_indicators_tab(assistant)
 
         ask_inputs = [question, chatbot, records]
         ask_outputs = [question, chatbot, records]
@@ -744,11 +862,30 @@ def build_ui(assistant: AssistantLike, feedback: FeedbackStore, uploads_dir: Pat
         following.click(turn_page(+1), [search, sort, page], view_outputs, **quiet)
         documents_tab.select(turn_page(0), [search, sort, page], view_outputs, **quiet)
         refresh.click(turn_page(0), [search, sort, page], view_outputs, **quiet)
-        # The table is not an output of the upload itself, so it stays on screen while an upload runs.
-        ingest.click(
-            handlers.ingest, [uploads], [ingest_result], concurrency_limit=1, api_visibility="private"
+        # The upload returns at once with a job id; the timer polls the job until it is finished, then the
+        # table and the delete list are refreshed. The table stays on screen meanwhile.
+        ingest.click(handlers.start_upload, [uploads], [ingest_result, job_id, timer], api_visibility="private")
+
+        def poll(current_job: str | None, query: str, order: str, current: int) -> tuple[Any, ...]:
+            progress, timer_update, finished = handlers.poll(current_job)
+            if not finished:
+                return progress, timer_update, gr.update(), gr.update(), gr.update(), gr.update()
+            return (progress, timer_update, *handlers.documents_view(query, order, current or 1), handlers.delete_choices())
+
+        timer.tick(
+            poll, [job_id, search, sort, page], [ingest_result, timer, *view_outputs, delete_name], **quiet
+        )
+        delete.click(handlers.ask_delete, [delete_name], [confirm_box, confirm_question, pending_delete], **quiet)
+        confirm.click(
+            handlers.confirm_delete, [pending_delete], [delete_result, confirm_box, pending_delete, delete_name],
+            **quiet,
         ).then(turn_page(0), [search, sort, page], view_outputs, **quiet)
+        cancel.click(handlers.cancel_delete, None, [confirm_box, pending_delete], **quiet)
+        refresh.click(handlers.refresh_choices, None, [delete_name], **quiet)
         blocks.load(first_page, [search, sort], view_outputs, **quiet)
+        blocks.load(
+            handlers.admin_view, None, [admin_tools, reader_note, delete_name, ingest_result, job_id, timer], **quiet
+        )
     return blocks
 
 

@@ -19,7 +19,8 @@ from assistant.models import Answer, Citation, RetrievedPassage
 from ingest.text import NumberMention, canonical_tones, find_numbers, nfc
 
 Kind = Literal[
-    "figure", "disambiguation", "multi", "fact", "no_diacritics", "tone_variant", "unanswerable", "followup", "table"
+    "figure", "disambiguation", "multi", "fact", "no_diacritics", "tone_variant", "unanswerable", "followup", "table",
+    "comparison",
 ]
 KINDS: tuple[str, ...] = (
     "figure",
@@ -31,8 +32,11 @@ KINDS: tuple[str, ...] = (
     "unanswerable",
     "followup",
     "table",
+    "comparison",
 )
 
+_EMPHASIS_RE = re.compile(r"\*+")
+_PIPE_RE = re.compile(r"\s*\|\s*")
 # [n] markers point at citations; they are not figures of the answer.
 _CITATION_MARKER_RE = re.compile(r"\[\d+(?:\s*[,;-]\s*\d+)*\]")
 # Symbols that change what a figure means ("6%-7%", "1.657/1.840", "≥ 90%"); other punctuation is layout.
@@ -80,8 +84,10 @@ def collapse_whitespace(text: str) -> str:
 
 
 def evidence_key(text: str) -> str:
-    """How evidence and quotes are compared: NFC, PDF-style line breaks and runs of spaces as one space."""
-    return collapse_whitespace(nfc(text))
+    """How evidence and quotes are compared: NFC, PDF-style line breaks and runs of spaces as one space,
+    without Markdown emphasis (a crawled table's "**TỔNG**" is shown as "TỔNG"), pipes spaced alike."""
+    text = _EMPHASIS_RE.sub("", nfc(text))
+    return collapse_whitespace(_PIPE_RE.sub(" | ", text)).strip(" |")
 
 
 def strip_citation_markers(text: str) -> str:

@@ -34,6 +34,7 @@ from ingest.cleaning import (
     is_separator_row,
     is_value,
     is_year,
+    pipe_row_text,
     plain,
     structure_label,
     word_count,
@@ -246,13 +247,18 @@ def _is_title_like(text: str) -> bool:
 
 # The caption line of a table: "Phụ lục I", "PHỤ LỤC 01", "Biểu số 2", "Bảng 1: …", "Mẫu số 03".
 _TABLE_CAPTION_RE = re.compile(r"^(Phụ\s*lục|Biểu|Bảng|Mẫu)\b", re.IGNORECASE)
-# Lines between a caption and its table that name no table: "(Kèm theo Nghị quyết …)", "Đơn vị tính: tỷ đồng".
-_TABLE_NOTE_RE = re.compile(r"^\(.*\)$|^(Đơn vị tính|Đơn vị|ĐVT)\s*:", re.IGNORECASE)
+# Lines between a caption and its table that name no table: "(Kèm theo Nghị quyết …)", "Đơn vị tính: tỷ đồng",
+# or both on one line (a crawl joins them).
+_UNIT_NOTE_RE = re.compile(r"^(\(.*\)\s*)?(Đơn vị tính|Đơn vị|ĐVT)\s*:", re.IGNORECASE)
+_TABLE_NOTE_RE = re.compile(rf"{_UNIT_NOTE_RE.pattern}|^\(.*\)$", re.IGNORECASE)
 # What a PDF puts between a table and its continuation on the next page: page numbers.
 _PAGE_FURNITURE_RE = re.compile(r"^[-–\s]*(Trang\s*)?\d{1,4}(\s*/\s*\d{1,4})?[-–\s]*$", re.IGNORECASE)
-_TITLE_MAX_LINES = 3
+# A caption and its title in capitals, which a crawl or a PDF breaks over several lines.
+_TITLE_MAX_LINES = 5
 _TABLE_TITLE_MAX_WORDS = 40
 _LABEL_MAX_WORDS = 10
+# A group row's name is what a question names ("Trường … Phan Huy Chú - Đống Đa"): kept longer in the path.
+_GROUP_LABEL_MAX_WORDS = 30
 # A row's ordinal ("I", "1", "1.2", "a", "-"), and the rank of its kind: an ordinal of a lower rank opens a
 # group that the rows of a higher rank belong to ("I. CÂY CÔNG NGHIỆP" > "1 Cà phê" > "- Diện tích").
 _ORDINAL_RE = re.compile(r"^([IVXLC]+|[A-Z]|\d+(?:\.\d+)*|[a-zđ])[.)]?(?:\s|$)")
@@ -415,7 +421,7 @@ def _ordinal_rank(cell: str) -> float | None:
     return 5.0
 
 
-def _row_label(cells: tuple[str, ...]) -> str:
+def _row_label(cells: tuple[str, ...], max_words: int = _LABEL_MAX_WORDS) -> str:
     """'1.2 Rau quả', 'Diện tích': the row's ordinal and name, as a location inside the table."""
     filled = [c for c in _plain_cells(cells) if c]
     if not filled:
@@ -429,7 +435,7 @@ def _row_label(cells: tuple[str, ...]) -> str:
         label = first
     label = re.sub(r"^[-+–•]\s+", "", label)
     words = label.split()
-    return label if len(words) <= _LABEL_MAX_WORDS else " ".join(words[:_LABEL_MAX_WORDS]) + " …"
+    return label if len(words) <= max_words else " ".join(words[:max_words]) + " …"
 
 
 def _is_group_row(cells: tuple[str, ...], width: int) -> bool:
@@ -476,7 +482,7 @@ def read_table(rows: list[tuple[str, ...]], inherited: TableHeader | None = None
             read.append(ReadRow(index, aligned, (*[g[1] for g in groups], label)))
         if rank is not None and (group or rank <= _ROW_GROUP_MAX_RANK):
             # A group row names the rows below it; so does a total row ("I | Mặt hàng nông sản | 235.000").
-            groups.append((rank, label))
+            groups.append((rank, _row_label(cells, _GROUP_LABEL_MAX_WORDS)))
     return ReadTable(header, read)
 
 
@@ -487,8 +493,8 @@ def _table_title(blocks: list[_Block], first: int, tables: frozenset[int]) -> st
     while j >= 0 and len(collected) < _TITLE_MAX_LINES and j not in tables:
         text = plain(blocks[j].text)
         j -= 1
-        if _TABLE_NOTE_RE.match(text):
-            continue
+        if _TABLE_NOTE_RE.match(text) or not any(ch.isalnum() for ch in text):
+            continue  # a note, or a crawl's lone "|" between layout cells
         if word_count(text) > _TABLE_TITLE_MAX_WORDS or ends_with_terminal(text, ".;!?…"):
             break
         collected.append(text)
@@ -525,9 +531,20 @@ def _table_blocks(blocks: list[_Block], cleaned: CleanedDocument, bare: bool) ->
 
 def _row_text(text: str, start: int, end: int, cells: tuple[str, ...], flattened: bool, bare: bool) -> _Row:
     """What a row chunk shows: the pipe row as written, its cells joined with " | " when the document
-    wrote them one per line, and without the outer pipes the DOCX/PDF loaders added."""
+    wrote them one per line, and without the outer pipes the DOCX/PDF loaders added.
+
+    Markdown emphasis ("**15**", a crawl's bold group rows) is markup, not the document's words: a row
+    that has it shows its plain cells.
+    """
     if flattened:
-        return _Row(start, end, " | ".join(cells), None, (), ())
+        return _Row(start, end, " | ".join(_plain_cells(cells)), None, (), ())
+    if "*" in text[start:end] and any(plain(cell) != cell for cell in cells):
+        shown = pipe_row_text(_plain_cells(cells))
+        if bare:
+            shown = " | ".join(_plain_cells(cells))
+        elif not text[start:end].rstrip().endswith("|"):
+            shown = shown[: -len(" |")]  # the crawl closed no pipe after the row's last cell
+        return _Row(start, end, shown, None, (), ())
     if bare:
         inner_start = text.index("|", start, end) + 1
         inner_end = text.rindex("|", start, end)
@@ -629,8 +646,10 @@ class _Structure:
             title, base = carried.title, carried.base
         else:
             title = _table_title(self.blocks, i, self.tables.members)
-            if title is None and self.stack:
-                title = plain(self.stack[-1].element)
+            if title is None:
+                # The nearest open heading names the table; a unit note ("Đơn vị tính: đồng") names none.
+                named = [plain(o.element) for o in self.stack if not _UNIT_NOTE_RE.match(plain(o.element))]
+                title = named[-1] if named else None
             base = _table_base(self.path(), title)
         read = read_table([row.cells for row in table.rows], carried.header if carried else None)
         for row in read.rows:

@@ -8,7 +8,7 @@ item, a heading, an all-caps line or a signature name is never joined to the lin
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ingest.models import LoadedDocument
@@ -171,7 +171,9 @@ def _looks_hard_wrapped(lines: list[_Line]) -> bool:
 # write), a web crawl's cells on lines of their own between lone "|" lines, and cells one per line with no
 # pipes at all ("flattened"). Cleaning finds them, never joins their lines into paragraphs, writes crawled
 # cells as one pipe row per line (only whitespace changes: the pipes are the document's own) and reports
-# where each row sits, so chunking can make one chunk per row without guessing again.
+# where each row sits and its cells, so chunking can make one chunk per row without guessing again.
+# A crawled page may have no blank line at all: its layout pipes, body text and tables are then one region,
+# in which the tables are the runs of gaps that fall into regular rows (see `_next_table`).
 
 _SEPARATOR_CELL_RE = re.compile(r"^:?-{3,}:?$")
 # A cell that is a figure or a placeholder for one: "150", "1.850", "6,5", "12%", "-", "x".
@@ -181,6 +183,16 @@ _YEAR_RE = re.compile(r"^(19|20)\d\d$")
 # tables of a document's header and signature are not data tables).
 _CRAWL_MAX_COLUMNS = 30
 _CRAWL_MIN_ROWS = 3
+# A page crawled without blank lines is one pipe region from its header to its footer: running text between
+# the tables must be told from cells. A cell of more than a few lines may be text (a caption, a distribution
+# list) or a long cell (a list of rules): a table may end there. Beyond a page of lines it is text.
+_CRAWL_CELL_MAX_LINES = 6
+_CRAWL_TEXT_MIN_LINES = 20
+# Layout cells (a signature, a caption) that may stand between running text and a table's first cell.
+_CRAWL_MAX_LEAD = 8
+# Whole rows a reading of a crawled table may have fewer than the best reading: a header whose cells merge
+# over columns gives short rows, so reading it in costs a whole row.
+_CRAWL_FULL_ROWS_SLACK = 1
 # Flattened tables: a cell line is short; a table has 2..12 columns and at least 2 data rows.
 _CELL_MAX_WORDS = 12
 _FLAT_MAX_COLUMNS = 12
@@ -285,7 +297,9 @@ def _crawled_rows(gaps: Sequence[str]) -> list[list[str]] | None:
     The narrowest width that splits the cells into rows is the table's: a wider one would take two rows
     and the empty gap between them for one row (a row without an empty cell cannot be cut narrower).
     """
-    for columns in range(2, min(_CRAWL_MAX_COLUMNS, len(gaps)) + 1):
+    # A run of filled gaps has no row end inside it: the table is at least that wide.
+    widest_run = max((len(run) for run in "".join("x" if g else " " for g in gaps).split()), default=0)
+    for columns in range(max(2, widest_run), min(_CRAWL_MAX_COLUMNS, len(gaps)) + 1):
         found = _segment_rows(gaps, columns)
         if found is None:
             continue
@@ -297,25 +311,148 @@ def _crawled_rows(gaps: Sequence[str]) -> list[list[str]] | None:
     return None
 
 
-def _pipe_row_text(cells: Sequence[str]) -> str:
+def pipe_row_text(cells: Sequence[str]) -> str:
+    """"| a | | c |": cells as one pipe row, an empty cell as a lone pipe."""
     return " ".join(["|", *[part for cell in cells for part in ((cell, "|") if cell else ("|",))]])
 
 
+@dataclass(frozen=True)
+class _Gap:
+    """The lines between two lone "|" lines of a crawl (first, end: line indices; end is the closing pipe)."""
+
+    first: int
+    end: int
+    text: str
+    closed: bool = True  # False for the lines after a region's last pipe
+
+    @property
+    def size(self) -> int:
+        return self.end - self.first
+
+
+@dataclass(frozen=True)
+class _CrawledTable:
+    """A table found among a crawled region's gaps: gaps[first:end] as rows, maybe an open last cell."""
+
+    first: int
+    end: int
+    rows: list[list[str]]
+    open_cell: int = 0  # lines of gaps[end] that are the last row's last cell (the crawl wrote no pipe after it)
+
+
+def _region_gaps(lines: Sequence[_Line], first: int, end: int) -> list[_Gap]:
+    """The gaps between the lone pipes of lines[first:end]; lines after the last pipe are a last, open gap."""
+    pipes = [k for k in range(first, end) if lines[k].text == "|"]
+    gaps = [_Gap(a + 1, b, " ".join(lines[k].text for k in range(a + 1, b))) for a, b in zip(pipes, pipes[1:], strict=False)]
+    if pipes[-1] + 1 < end:
+        tail = " ".join(lines[k].text for k in range(pipes[-1] + 1, end))
+        gaps.append(_Gap(pipes[-1] + 1, end, tail, closed=False))
+    return gaps
+
+
+def _is_running_text(gap: _Gap) -> bool:
+    """Text between layout pipes (a document's body), too long to be one cell of a table."""
+    return gap.size > _CRAWL_TEXT_MIN_LINES
+
+
+def _continues_cell(cell: str, line: str) -> bool:
+    """A cell broken over lines: its emphasis still open ("**Trường … Đống" / "Đa**"), or a line that
+    carries on a sentence (lower-case start)."""
+    return cell.count("**") % 2 == 1 or _first_letter(line).islower()
+
+
+def _open_cell_lines(lines: Sequence[_Line], gap: _Gap) -> int:
+    """How many leading lines of a gap make one cell: the crawl left a table's last cell open, so the
+    text after the table runs on in the same gap."""
+    cell = lines[gap.first].text
+    taken = 1
+    while gap.first + taken < gap.end and _continues_cell(cell, lines[gap.first + taken].text):
+        cell = f"{cell} {lines[gap.first + taken].text}"
+        taken += 1
+    return taken
+
+
+def _width(rows: Sequence[Sequence[str]]) -> int:
+    return max(len(row) for row in rows)
+
+
+def _full_rows(rows: Sequence[Sequence[str]]) -> int:
+    width = _width(rows)
+    return sum(1 for row in rows if len(row) == width)
+
+
+def _next_table(gaps: Sequence[_Gap], at: int, stop: int) -> tuple[int, int, list[list[str]]] | None:
+    """The first table of gaps[at:stop]: (first gap, end gap, rows), or None.
+
+    A few leading gaps may be layout cells of the page (a distribution list, a signature, a caption), and the
+    table may end before a long gap (text the crawl put after it, before the next pipe). Taken into the table,
+    such gaps force it wider: two true rows and the gap between them read as one row. So the narrowest
+    bounds are the table's, then the longest; but only among bounds that give about as many whole rows as
+    the best ones (cutting into a header with empty cells also makes a narrower, ragged table).
+    """
+    ends = [stop, *[k for k in range(stop - 1, at, -1) if gaps[k].size > _CRAWL_CELL_MAX_LINES]]
+    fits: list[_Fit] = []
+    for end in ends:
+        for first in range(at, min(at + _CRAWL_MAX_LEAD, end - 1)):
+            rows = _crawled_rows([gap.text for gap in gaps[first:end]])
+            if rows is not None:
+                fits.append(_Fit(first, end, rows, _full_rows(rows)))
+    if not fits:
+        return None
+    regular = max(fit.full for fit in fits) - _CRAWL_FULL_ROWS_SLACK
+    best = min((fit for fit in fits if fit.full >= regular), key=lambda fit: (_width(fit.rows), fit.first - fit.end))
+    return best.first, best.end, best.rows
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """One reading of gaps[first:end] as a table, and how many of its rows have every cell."""
+
+    first: int
+    end: int
+    rows: list[list[str]]
+    full: int
+
+
+def _crawled_tables(lines: Sequence[_Line], gaps: Sequence[_Gap]) -> list[_CrawledTable]:
+    """The tables of a crawled region, in order; the gaps around them stay as they are.
+
+    Running text and the open tail split the region into runs of cells; a run may hold several tables.
+    """
+    tables: list[_CrawledTable] = []
+    at = 0
+    while at < len(gaps):
+        stop = at
+        while stop < len(gaps) and gaps[stop].closed and not _is_running_text(gaps[stop]):
+            stop += 1
+        found = _next_table(gaps, at, stop)
+        if found is None:
+            at = stop + 1
+            continue
+        first, end, rows = found
+        table = _CrawledTable(first, end, rows)
+        # The last row is one cell short and no pipe closed it: its last cell opens the gap after it.
+        if gaps[end - 1].text and len(rows[-1]) == _width(rows) - 1 and end < len(gaps) and gaps[end].text:
+            taken = _open_cell_lines(lines, gaps[end])
+            cell = " ".join(lines[k].text for k in range(gaps[end].first, gaps[end].first + taken))
+            table = _CrawledTable(first, end, [*rows[:-1], [*rows[-1], cell]], taken)
+        tables.append(table)
+        at = end + 1
+    return tables
+
+
 def _crawled_region_end(lines: Sequence[_Line], first: int) -> int:
-    """End (exclusive) of the lines from a lone "|" up to the last lone "|" before a blank line."""
+    """End (exclusive) of the lines from a lone "|" up to a blank line or the end of the text."""
     end = first + 1
-    last_pipe = first
     while end < len(lines) and not lines[end].blank_before:
-        if lines[end].text == "|":
-            last_pipe = end
         end += 1
-    return last_pipe + 1
+    return end
 
 
-def _unflatten_crawled(lines: list[_Line]) -> tuple[list[_Line], set[int]]:
-    """Crawled tables rewritten as one pipe row per line; also the indices of those row lines."""
+def _unflatten_crawled(lines: list[_Line]) -> tuple[list[_Line], dict[int, tuple[str, ...]]]:
+    """Crawled tables rewritten as one pipe row per line; also the cells of each of those row lines."""
     out: list[_Line] = []
-    rows_at: set[int] = set()
+    rows_at: dict[int, tuple[str, ...]] = {}
     i = 0
     while i < len(lines):
         if lines[i].text != "|":
@@ -323,21 +460,23 @@ def _unflatten_crawled(lines: list[_Line]) -> tuple[list[_Line], set[int]]:
             i += 1
             continue
         end = _crawled_region_end(lines, i)
-        gaps: list[str] = []
-        current: list[str] = []
-        for line in lines[i + 1 : end]:
-            if line.text == "|":
-                gaps.append(" ".join(current))
-                current = []
+        gaps = _region_gaps(lines, i, end)
+        at = i
+        for table in _crawled_tables(lines, gaps):
+            opening = gaps[table.first].first - 1  # the lone "|" before the table's first cell
+            out.extend(lines[at:opening])
+            closed = gaps[table.end - 1].end < end
+            for n, cells in enumerate(table.rows):
+                rows_at[len(out)] = tuple(cells)
+                text = pipe_row_text(cells)
+                if n == len(table.rows) - 1 and (table.open_cell or not closed):
+                    text = text[: -len(" |")]  # no pipe after the last cell: the crawl wrote none
+                out.append(_Line(text, lines[opening].blank_before if n == 0 else False))
+            if table.open_cell:
+                at = gaps[table.end].first + table.open_cell
             else:
-                current.append(line.text)
-        rows = _crawled_rows(gaps) if len(gaps) >= 2 else None
-        if rows is None:
-            out.extend(lines[i:end])
-        else:
-            for n, cells in enumerate(rows):
-                rows_at.add(len(out))
-                out.append(_Line(_pipe_row_text(cells), lines[i].blank_before if n == 0 else False))
+                at = gaps[table.end - 1].end + 1 if closed else end  # after the pipe that closed the last row
+        out.extend(lines[at:end])
         i = end
     return out, rows_at
 
@@ -427,7 +566,7 @@ def _flattened_lines(lines: Sequence[_Line], taken: set[int]) -> list[_FlatTable
 # --- cleaning
 
 
-def _table_plan(lines: Sequence[_Line], pipe_rows: set[int]) -> tuple[dict[int, int], dict[int, int]]:
+def _table_plan(lines: Sequence[_Line], pipe_rows: Collection[int]) -> tuple[dict[int, int], dict[int, int]]:
     """Which line belongs to which table (by number), and for flattened tables their column counts."""
     table_of: dict[int, int] = {}
     columns_of: dict[int, int] = {}
@@ -456,7 +595,7 @@ def _clean(text: str) -> tuple[str, list[TableSpan]]:
     hard_wrapped = _looks_hard_wrapped(lines)
     out: list[str] = []
     length = 0
-    placed: dict[int, list[tuple[int, int, str]]] = {}  # table number -> (start, end, text) per line
+    placed: dict[int, list[_Placed]] = {}  # table number -> its lines
 
     def emit(piece: str) -> None:
         nonlocal length
@@ -471,30 +610,41 @@ def _clean(text: str) -> tuple[str, list[TableSpan]]:
         if not in_table and _continues(block, nxt, hard_wrapped):
             block = f"{block} {nxt.text}"
             continue
-        _place(block, block_index, length, table_of, placed)
+        _place(_Placed(length, length + len(block), block, crawled.get(block_index)), block_index, table_of, placed)
         emit(block)
         emit("\n\n" if nxt.blank_before else "\n")
         block = nxt.text
         block_index = i
-    _place(block, block_index, length, table_of, placed)
+    _place(_Placed(length, length + len(block), block, crawled.get(block_index)), block_index, table_of, placed)
     emit(block)
     return "".join(out), [_table_span(placed[k], columns_of.get(k)) for k in sorted(placed)]
 
 
-def _place(
-    block: str, index: int, offset: int, table_of: dict[int, int], placed: dict[int, list[tuple[int, int, str]]]
-) -> None:
+@dataclass(frozen=True)
+class _Placed:
+    """A table line as written to the cleaned text; `cells` when cleaning rebuilt it from a crawl."""
+
+    start: int
+    end: int
+    text: str
+    cells: tuple[str, ...] | None = None
+
+
+def _place(line: _Placed, index: int, table_of: dict[int, int], placed: dict[int, list[_Placed]]) -> None:
     if index in table_of:
-        placed.setdefault(table_of[index], []).append((offset, offset + len(block), block))
+        placed.setdefault(table_of[index], []).append(line)
 
 
-def _table_span(lines: list[tuple[int, int, str]], flat_columns: int | None) -> TableSpan:
+def _table_span(lines: list[_Placed], flat_columns: int | None) -> TableSpan:
     if flat_columns is None:
-        rows = tuple(TableRow(start, end, tuple(pipe_cells(text) or ())) for start, end, text in lines)
-        return TableSpan(lines[0][0], lines[-1][1], rows)
+        rows = tuple(
+            TableRow(line.start, line.end, line.cells if line.cells is not None else tuple(pipe_cells(line.text) or ()))
+            for line in lines
+        )
+        return TableSpan(lines[0].start, lines[-1].end, rows)
     grouped = [lines[k : k + flat_columns] for k in range(0, len(lines), flat_columns)]
-    rows = tuple(TableRow(g[0][0], g[-1][1], tuple(text for _, _, text in g)) for g in grouped)
-    return TableSpan(lines[0][0], lines[-1][1], rows, flattened=True)
+    rows = tuple(TableRow(g[0].start, g[-1].end, tuple(line.text for line in g)) for g in grouped)
+    return TableSpan(lines[0].start, lines[-1].end, rows, flattened=True)
 
 
 def clean_text(text: str) -> str:

@@ -58,12 +58,19 @@ class EmptyDocument(_FileError):
 
 
 class NeedsOCR(_FileError):
-    def __init__(self, path: Path | str, detail: str) -> None:
+    def __init__(self, path: Path | str, detail: str, remedy: str | None = None) -> None:
         super().__init__(
             path,
             f"needs OCR: {detail}; it looks scanned",
-            "Run OCR on it (e.g. `ocrmypdf -l vie in.pdf out.pdf`) and ingest the result.",
+            remedy or "Run OCR on it (e.g. `ocrmypdf -l vie in.pdf out.pdf`) and ingest the result.",
         )
+
+
+class OcrFailed(_FileError):
+    """OCR of a scanned PDF was tried and gave no usable text (it failed, timed out or read nothing)."""
+
+    def __init__(self, path: Path | str, problem: str, remedy: str) -> None:
+        super().__init__(path, problem, remedy)
 
 
 class EncryptedDocument(_FileError):

@@ -38,11 +38,13 @@ from ingest.errors import (
     IngestError,
     MismatchedType,
     NeedsOCR,
+    OcrFailed,
     UnreadableFile,
     UnsupportedFileType,
     WrongEncoding,
 )
 from ingest.models import LoadedDocument, Page
+from ingest.ocr import INSTALL_COMMAND, OcrOptions, find_ocr_tools, ocr_pdf
 from ingest.text import nfc
 
 if TYPE_CHECKING:
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
     from docx.types import ProvidesStoryPart
 
 SUPPORTED_SUFFIXES = frozenset({".pdf", ".docx", ".txt"})
+DEFAULT_OCR = OcrOptions()
+_log = logging.getLogger(__name__)
 _SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 # Files that sit beside documents in a corpus folder without being documents.
@@ -523,18 +527,79 @@ def _page_text(page: PageObject) -> str:
     return "\n".join(rows.get(" ".join(line.split()), line) for line in text.split("\n"))
 
 
-def _load_pdf(path: Path, data: bytes) -> list[Page]:
+def _pages_without_text(texts: Sequence[str]) -> list[int]:
+    """Numbers (1-based) of the pages whose text layer is missing or unreadable: the ones to OCR."""
+    return [
+        number
+        for number, text in enumerate(texts, start=1)
+        if not text.strip() or _unreadable_share(text) > 0.3
+    ]
+
+
+def _scanned_problem(texts: Sequence[str]) -> str | None:
+    """Why the whole PDF needs OCR (no text layer, or an unreadable one), or None when it has text."""
+    joined = "".join(texts)
+    if not joined.strip():
+        pages = f"any of its {len(texts)} pages" if len(texts) > 1 else "its only page"
+        return f"there is no text layer on {pages}"
+    if _unreadable_share(joined) > 0.3:
+        return "its text layer is unreadable (fonts without a Unicode mapping)"
+    return None
+
+
+@dataclass(frozen=True)
+class _OcrOutcome:
+    texts: dict[int, str]  # page number → the text OCR read there (pages where it read nothing are left out)
+    unavailable: str | None = None  # why OCR did not run: the tools are missing, or it is switched off
+
+
+def _ocr_texts(path: Path, data: bytes, pages: list[int], options: OcrOptions) -> _OcrOutcome:
+    if not pages:
+        return _OcrOutcome({})
+    if not options.enabled:
+        return _OcrOutcome({}, "OCR is switched off")
+    lookup = find_ocr_tools()
+    if lookup.tools is None:
+        return _OcrOutcome({}, "; ".join(lookup.missing))
+    ocred = ocr_pdf(path, data, pages, lookup.tools, options)
+    with _pypdf_warnings_quiet():
+        texts = _open_pdf(path, ocred)
+    return _OcrOutcome(
+        {number: texts[number - 1] for number in pages if number <= len(texts) and texts[number - 1].strip()}
+    )
+
+
+def _load_pdf(path: Path, data: bytes, ocr: OcrOptions) -> list[Page]:
     with _pypdf_warnings_quiet():
         texts = _open_pdf(path, data)
     if not texts:
         raise EmptyDocument(path, "the PDF has no pages")
-    joined = "".join(texts)
-    if not joined.strip():
-        pages = f"any of its {len(texts)} pages" if len(texts) > 1 else "its only page"
-        raise NeedsOCR(path, f"there is no text layer on {pages}")
-    if _unreadable_share(joined) > 0.3:
-        raise NeedsOCR(path, "its text layer is unreadable (fonts without a Unicode mapping)")
-    return [Page(number, text) for number, text in enumerate(texts, start=1)]
+    blank = _pages_without_text(texts)
+    outcome = _ocr_texts(path, data, blank, ocr)
+    problem = _scanned_problem(texts)
+    if outcome.unavailable is not None:
+        if problem is not None:
+            install = f"Install OCR (`{INSTALL_COMMAND}`) and ingest it again, or OCR it yourself "
+            raise NeedsOCR(
+                path,
+                f"{problem} ({outcome.unavailable})",
+                (install if ocr.enabled else "OCR it ")
+                + "(`ocrmypdf -l vie in.pdf out.pdf`) and ingest the result.",
+            )
+        # A mostly-text PDF is still worth indexing without OCR: its scanned pages stay as loaded.
+        _log.warning(
+            "%s: page(s) %s have no usable text and were not OCR'd: %s", path, blank, outcome.unavailable
+        )
+    elif problem is not None and not outcome.texts:
+        raise OcrFailed(
+            path,
+            f"{problem}, and OCR (Tesseract, Vietnamese) read no text from it",
+            "Check the scan: it should be upright, sharp and at least 300 dpi; scan it again if not.",
+        )
+    return [
+        Page(number, outcome.texts[number], ocr=True) if number in outcome.texts else Page(number, text)
+        for number, text in enumerate(texts, start=1)
+    ]
 
 
 # ---------------------------------------------------------------- DOCX
@@ -589,9 +654,11 @@ def _load_docx(path: Path, data: bytes) -> list[Page]:
 # ---------------------------------------------------------------- entry point
 
 
-def load_document(path: Path) -> LoadedDocument:
+def load_document(path: Path, *, ocr: OcrOptions = DEFAULT_OCR) -> LoadedDocument:
     """Load a .pdf (one Page per page, numbered from 1), .docx or .txt (one Page, number None).
 
+    PDF pages without a usable text layer (scans) are OCR'd when ocrmypdf and Tesseract's Vietnamese
+    model are installed (see ingest.ocr); their Pages say so (`Page.ocr`).
     Raises an IngestError subclass whose message names the file, the problem and the remedy.
     """
     path = Path(path)
@@ -609,13 +676,13 @@ def load_document(path: Path) -> LoadedDocument:
     _check_content_matches(path, suffix, _sniff(data))
 
     if suffix == ".pdf":
-        pages = _load_pdf(path, data)
+        pages = _load_pdf(path, data, ocr)
     elif suffix == ".docx":
         pages = _load_docx(path, data)
     else:
         pages = [Page(None, _decode_text(path, data))]
 
-    pages = [Page(page.number, nfc(page.text)) for page in pages]
+    pages = [Page(page.number, nfc(page.text), page.ocr) for page in pages]
     if not any(page.text.strip() for page in pages):
         raise EmptyDocument(path, "it contains no text")
     return LoadedDocument(

@@ -65,8 +65,10 @@ _KIND_NAMES = tuple(
 # Kinds for what has no administrative header: an article with an author, a news item, the rest.
 _UNHEADED_KINDS = ("bài viết", "tin", "văn bản")
 KINDS = (*(name.lower() for name in _KIND_NAMES), *_UNHEADED_KINDS)
-# Fields a manifest entry may set: every DocumentMeta field except the file name it is keyed by.
-MANIFEST_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentMeta) if f.name != "source")
+# Fields a manifest entry may set: every DocumentMeta field except the file name it is keyed by
+# and the pages OCR read, which only loading the file can know.
+_NOT_IN_MANIFEST = ("source", "ocr_pages")
+MANIFEST_FIELDS = tuple(f.name for f in dataclasses.fields(DocumentMeta) if f.name not in _NOT_IN_MANIFEST)
 
 # The Quốc hiệu and tiêu ngữ: on every administrative document, never part of a field.
 _NATIONAL_RE = re.compile(
@@ -901,6 +903,7 @@ def extract_metadata(doc: LoadedDocument, text: str) -> DocumentMeta:
         signer=signer,
         pages=len(doc.pages) if doc.file_type == "pdf" else None,
         note=_note(header, plain_text) if kind == "nghị quyết" else None,
+        ocr_pages=[page.number for page in doc.pages if page.ocr and page.number is not None],
     )
 
 

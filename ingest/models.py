@@ -14,6 +14,7 @@ class Page:
 
     number: int | None
     text: str
+    ocr: bool = False  # the text was read by OCR from a picture of the page (a scan), not from the file
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class DocumentMeta:
     signer: str | None = None
     pages: int | None = None  # PDFs only
     note: str | None = None  # e.g. "khóa X, kỳ họp thứ 16": what else identifies the document
+    # PDF pages whose text OCR read from a scan: a quote from them may hold misread characters.
+    ocr_pages: list[int] = field(default_factory=list)
 
     @property
     def date_display(self) -> str | None:

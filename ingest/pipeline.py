@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
+import queue
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal, Protocol
@@ -24,12 +28,16 @@ from vectorstore.index import DocumentIndex, DocumentWrite, StoredChunk, StoredD
 log = logging.getLogger(__name__)
 
 # Bump when chunking/cleaning/metadata change in a way that must re-ingest unchanged files.
-PIPELINE_VERSION = "2"  # 2: tables chunked one row per chunk with title and columns
+PIPELINE_VERSION = "3"  # 3: crawled tables without blank lines read row by row, rows shown without emphasis
 EMBED_BATCH = 64
-# Documents per commit (one registry write, one BM25 build) at most, and seconds a batch may wait.
+# Documents per commit (one registry write, one vector upsert) at most, and seconds a batch may wait.
 COMMIT_EVERY = 64
 COMMIT_SECONDS = 30.0
 COMMIT_COST_SHARE = 0.05
+# Documents read, cleaned and chunked ahead of the one being embedded (by a thread of their own).
+PREPARE_AHEAD = 4
+# Niceness of a background ingest's threads (and their embedding threads): answers come first.
+BACKGROUND_NICENESS = 10
 MB = 1024 * 1024
 
 Status = Literal["added", "updated", "unchanged", "failed", "skipped"]
@@ -73,7 +81,7 @@ class IngestSummary:
     pruned: list[str] = field(default_factory=list)
     seconds: float = 0.0
     embedding_seconds: float = 0.0
-    commits: int = 0  # batches committed (each: one registry write, one BM25 build)
+    commits: int = 0  # batches committed (each: one registry write)
 
     def _count(self, status: Status) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -219,10 +227,11 @@ def ingest_paths(
     restore: Sequence[StoredDocument] = (),
     commit_every: int = COMMIT_EVERY,
     commit_seconds: float = COMMIT_SECONDS,
+    background: bool = False,
 ) -> IngestSummary:
     """Index files and folders. Unchanged files are skipped; a failing file writes nothing.
 
-    Documents are committed in batches (one registry write and one BM25 build per batch): the first
+    Documents are committed in batches (one registry write and one vector upsert per batch): the first
     batches are small so a run shows results at once, then they grow to `commit_every` documents, and
     a batch waits at most `commit_seconds`. A killed run loses at most the batch in progress.
     A file whose content is already indexed under another name is skipped as a duplicate; a file
@@ -230,7 +239,19 @@ def ingest_paths(
     the previous registry's documents: those not re-ingested from a file are re-embedded from their
     stored copy, so uploads survive a re-index. `on_outcome` hears of each document once its fate is
     final (committed, failed, skipped), with the run's throughput: `ingest --json` streams it.
+
+    The next documents are read, cleaned and chunked in a thread while the current one is embedded.
+    `background` (an upload beside a serving process) runs the work in threads of lower CPU priority,
+    so answers given meanwhile keep their speed; readers of the index are never blocked either way.
     """
+    if background:
+        return _in_background_thread(
+            lambda: ingest_paths(
+                paths, index=index, embeddings=embeddings, prune=prune, max_tokens=max_tokens,
+                progress=progress, on_outcome=on_outcome, max_file_bytes=max_file_bytes, restore=restore,
+                commit_every=commit_every, commit_seconds=commit_seconds,
+            )
+        )
     started = time.perf_counter()
     summary = IngestSummary()
     discovery = discover_files(list(paths))
@@ -261,10 +282,16 @@ def ingest_paths(
         with index.batch():
             run.learn_hashes(prune=prune, names=names)
             try:
-                for path in discovery.files:
-                    _ingest_one(path, run, manifest, max_tokens, max_file_bytes)
-                    if progress:
-                        progress.file_done(path.name)
+                with _Preparer(
+                    discovery.files, lambda path: _prepare_one(path, run, manifest, max_tokens, max_file_bytes)
+                ) as prepared:
+                    for path, item in prepared:
+                        if isinstance(item, FileOutcome):
+                            run.finish(item)
+                        else:
+                            _embed_and_stage(item, run)
+                        if progress:
+                            progress.file_done(path.name)
                 # Documents of the previous registry not re-read from a file (uploads; files that failed now).
                 indexed_now = {o.source for o in summary.outcomes if o.status in ("added", "updated", "unchanged")}
                 for stored in [*to_restore, *(d for d in restore if d.document.source in names)]:
@@ -414,7 +441,7 @@ class _Run:
             self._forget_hashes(batch)
         self.summary.commits += 1
         self.batch_limit = min(self.batch_limit * 2, self.commit_every)
-        # A commit rebuilds BM25 over the whole index, so it grows with the archive: a batch waits at least
+        # A commit rewrites the registry, which grows with the archive: a batch waits at least
         # COMMIT_COST_SHARE⁻¹ times as long as the last commit took, keeping commits a small share of the run.
         self.commit_wait = max(self.commit_seconds, (time.perf_counter() - t0) / COMMIT_COST_SHARE)
         for outcome, _ in batch:
@@ -453,59 +480,152 @@ def size_refusal(name: str, size: int, max_bytes: int) -> str | None:
     )
 
 
-def _ingest_one(
+@dataclass(frozen=True)
+class _ReadyDocument:
+    """A file read, cleaned and chunked, waiting for its vectors."""
+
+    path: Path
+    prepared: PreparedDocument
+    digest: str
+    updating: bool
+
+
+def _prepare_one(
     path: Path,
     run: _Run,
     manifest: dict[str, dict[str, object]],
     max_tokens: int,
     max_file_bytes: int | None,
-) -> None:
+) -> FileOutcome | _ReadyDocument:
+    """Everything about one file short of embedding it: its final outcome (unchanged, skipped, failed)
+    or the document ready to embed. Runs ahead of the embedding, in the preparing thread."""
     source = path.name
-    index, embeddings = run.index, run.embeddings
-    existing = index.get_document(source)
+    existing = run.index.get_document(source)
     try:
         if path.is_symlink():  # replaced by a link since discovery: still not followed
-            run.finish(FileOutcome(source=source, path=str(path), status="skipped",
-                                   reason=f"{path}: a symbolic link: links are not followed"))
-            return
+            return FileOutcome(source=source, path=str(path), status="skipped",
+                               reason=f"{path}: a symbolic link: links are not followed")
         if max_file_bytes is not None:
             refusal = size_refusal(str(path), path.stat().st_size, max_file_bytes)
             if refusal:
-                run.finish(FileOutcome(source=source, path=str(path), status="failed", reason=refusal))
-                return
+                return FileOutcome(source=source, path=str(path), status="failed", reason=refusal)
         data = path.read_bytes()
         fingerprint = file_fingerprint(data, manifest.get(source))
         if existing is not None and existing.content_hash == fingerprint:
-            run.finish(FileOutcome(source=source, path=str(path), status="unchanged", chunks=len(existing.chunk_ids)))
-            return
+            return FileOutcome(source=source, path=str(path), status="unchanged", chunks=len(existing.chunk_ids))
         digest = hashlib.sha256(data).hexdigest()
         twin = run.duplicate_of(digest, source)
         if twin is not None:
-            run.finish(FileOutcome(
+            return FileOutcome(
                 source=source, path=str(path), status="skipped", duplicate_of=twin,
                 reason=f"{path}: duplicate: the same content is already indexed as {twin}; nothing was changed",
-            ))
-            return
-        prepared = _prepare_or_fail(path, manifest, embeddings, max_tokens)
-        t0 = time.perf_counter()
-        vectors = _embed(embeddings, prepared.embedding_texts, run.progress)
-        run.summary.embedding_seconds += time.perf_counter() - t0
-        meta = asdict(prepared.meta) | {"path": str(path.resolve()), "file_sha256": digest}
-        write = DocumentWrite(
-            meta, prepared.fingerprint, [_stored_chunk(prepared.meta, c) for c in prepared.chunks],
-            vectors, prepared.token_lists,
-        )
+            )
+        prepared = _prepare_or_fail(path, manifest, run.embeddings, max_tokens)
     except IngestError as exc:
-        run.finish(FileOutcome(source=source, path=str(path), status="failed", reason=str(exc)))
-        return
+        return FileOutcome(source=source, path=str(path), status="failed", reason=str(exc))
     except OSError as exc:
-        run.finish(FileOutcome(source=source, path=str(path), status="failed", reason=f"{path}: cannot read: {exc}"))
-        return
+        return FileOutcome(source=source, path=str(path), status="failed", reason=f"{path}: cannot read: {exc}")
+    # Claimed now, before it is embedded: a later file with the same content is its duplicate.
+    run.by_hash.setdefault(digest, source)
+    return _ReadyDocument(path, prepared, digest, updating=existing is not None)
+
+
+def _embed_and_stage(ready: _ReadyDocument, run: _Run) -> None:
+    prepared, path = ready.prepared, ready.path
+    t0 = time.perf_counter()
+    vectors = _embed(run.embeddings, prepared.embedding_texts, run.progress)
+    run.summary.embedding_seconds += time.perf_counter() - t0
+    meta = asdict(prepared.meta) | {"path": str(path.resolve()), "file_sha256": ready.digest}
+    write = DocumentWrite(
+        meta, prepared.fingerprint, [_stored_chunk(prepared.meta, c) for c in prepared.chunks],
+        vectors, prepared.token_lists,
+    )
     outcome = FileOutcome(
-        source=source, path=str(path), status="updated" if existing is not None else "added",
+        source=path.name, path=str(path), status="updated" if ready.updating else "added",
         chunks=len(prepared.chunks),
     )
-    run.stage(outcome, write, digest)
+    run.stage(outcome, write, None)
+
+
+_DONE = object()
+
+
+class _Preparer:
+    """Runs `prepare` over the paths in a thread of its own, at most PREPARE_AHEAD documents ahead of the
+    consumer, and hands the results over in file order. Leaving the `with` block stops the thread."""
+
+    def __init__(self, paths: Sequence[Path], prepare: Callable[[Path], FileOutcome | _ReadyDocument]) -> None:
+        self._paths = list(paths)
+        self._prepare = prepare
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=PREPARE_AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="ingest-prepare", daemon=True)
+
+    def __enter__(self) -> _Preparer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)  # unblocks a put the thread is waiting on
+        self._thread.join()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _work(self) -> None:
+        try:
+            for path in self._paths:
+                if self._stop.is_set() or not self._put((path, self._prepare(path))):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it in its own thread
+            self._put(_Failure(exc))
+            return
+        self._put(_DONE)
+
+    def __iter__(self) -> Iterator[tuple[Path, FileOutcome | _ReadyDocument]]:
+        while True:
+            item = self._queue.get()
+            if item is _DONE:
+                return
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException
+
+
+def _in_background_thread(work: Callable[[], IngestSummary]) -> IngestSummary:
+    """Run `work` in a new thread of lower CPU priority (Linux: niceness is per thread and inherited by
+    the threads it starts, the preparing thread and the embedding engine's own), and wait for it."""
+    result: list[IngestSummary] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        with contextlib.suppress(OSError, AttributeError):  # not permitted, or not Linux: run as is
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+        try:
+            result.append(work())
+        except BaseException as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=run, name="ingest-background")
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
+    return result[0]
 
 
 # Chunk fields kept in a stored chunk's metadata, by the metadata key _stored_chunk writes them under.

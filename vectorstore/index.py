@@ -2,20 +2,26 @@
 
 Files under index_dir:
   registry.json        the truth: documents (meta, content hash, chunk ids, payload file, write id),
-                       the embedding model, the live lexical generation
+                       the embedding model
   payloads/*.json      one per document version: chunk texts, metadata and lexical tokens
-  lexical/<gen>/       one BM25 index per registry generation
   write.lock           held (fcntl) by the one process allowed to write
 
-A write adds everything under new names (payload file, vector ids prefixed by a fresh write id,
-lexical generation), then replaces registry.json atomically (the commit point), then deletes what the
-old registry pointed at. Readers trust only what the registry lists, so a write killed at any point
-leaves the previous state readable; what it left behind is collected at the next open.
+A write adds everything under new names (payload file, vector ids prefixed by a fresh write id), then
+replaces registry.json atomically (the commit point), then deletes what the old registry pointed at.
+Readers trust only what the registry lists, so a write killed at any point leaves the previous state
+readable; what it left behind is collected at the next open.
+
+The BM25 index is kept in memory, built from the payloads' tokens at open and updated by each commit
+with only what the commit changed (vectorstore/lexical.py): a commit costs time in proportion to its
+batch, not to the archive. Readers never wait for a writer: everything they use is one immutable
+`_State`, replaced as a whole at each commit, so a search runs on the last committed state while an
+ingest is in progress.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
 import json
 import logging
@@ -39,7 +45,11 @@ log = logging.getLogger(__name__)
 REGISTRY_FILE = "registry.json"
 LOCK_FILE = "write.lock"
 PAYLOAD_DIR = "payloads"
-LEXICAL_DIR = "lexical"
+# Where the index kept one BM25 build per commit before the lexical index became incremental; an old
+# index's directory is deleted at open.
+LEGACY_LEXICAL_DIR = "lexical"
+# Attempts to read a consistent registry and payloads while another process keeps committing.
+_LOAD_ATTEMPTS = 5
 _FORMAT = 1
 
 
@@ -112,16 +122,20 @@ class StoredDocument:
 
 @dataclass(frozen=True)
 class _State:
-    """Everything readers use, swapped as one reference so a search never sees half a write."""
+    """Everything readers use, swapped as one reference so a search never sees half a write. Never
+    mutated once published: a commit copies what it changes."""
 
     documents: dict[str, IndexedDocument]
     chunks: dict[str, StoredChunk]
-    tokens: dict[str, list[str]]
     vector_to_chunk: dict[str, str]
     lexical: LexicalIndex
-    lexical_generation: str | None
     generation: int
     signature: tuple[int, int, int] | None
+
+
+def _empty_state() -> _State:
+    # A fresh lexical index each time: its vocabulary grows with the index it starts and is not shared.
+    return _State({}, {}, {}, LexicalIndex.build([], []), 0, None)
 
 
 def _vector_id(write_id: str, chunk_id: str) -> str:
@@ -138,6 +152,23 @@ def _file_signature(path: Path) -> tuple[int, int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _read_registry(path: Path) -> tuple[Any, tuple[int, int, int]] | None:
+    """The registry and the signature of the very file read (a commit may replace it meanwhile)."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below; fstat needs the open file
+    except FileNotFoundError:
+        return None
+    with handle:
+        st = os.fstat(handle.fileno())
+        raw = handle.read()
+    try:
+        return json.loads(raw.decode("utf-8")), (st.st_ino, st.st_mtime_ns, st.st_size)
+    except ValueError as exc:
+        raise IndexCorruptError(
+            f"cannot read the index registry {path} ({type(exc).__name__}: {exc}); the index is damaged: {REINDEX_HINT}"
+        ) from exc
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -190,11 +221,15 @@ class DocumentIndex:
         self.embeddings = embeddings
         self._store = store
         self._reopen_store = reopen_store
-        self._thread_lock = threading.RLock()  # writes and reloads within this process, one at a time
-        self._store_lock = threading.Lock()
+        # Writers of this process, one at a time (a batch holds it for a whole ingest). Readers never take it.
+        self._write_lock = threading.RLock()
+        # Taken briefly: one reload at a time, and never while a writer of this process is at work.
+        self._reload_lock = threading.Lock()
+        self._writer_active = False
+        self._store_lock = threading.Lock()  # the embedded store is reopened by reload: not mid-query
         self._lock_handle: Any = None
         self._lock_depth = 0
-        self._state = self._load_state()
+        self._state = self._load_state(_empty_state())
 
     # ---- opening -------------------------------------------------------------------------------
 
@@ -210,7 +245,7 @@ class DocumentIndex:
     ) -> DocumentIndex:
         """Open (creating if needed) the index; the embedded Chroma store defaults to index_dir/chroma."""
         index_dir = Path(index_dir)
-        for sub in ("", PAYLOAD_DIR, LEXICAL_DIR):
+        for sub in ("", PAYLOAD_DIR):
             (index_dir / sub).mkdir(parents=True, exist_ok=True)
         model_id, dimension = embeddings.model_id, int(embeddings.dimension)
         _check_registry_model(index_dir, model_id, dimension)
@@ -226,7 +261,7 @@ class DocumentIndex:
         return index
 
     def close(self) -> None:
-        with self._thread_lock:
+        with self._write_lock:
             if self._lock_handle is not None:
                 self._lock_handle.close()
                 self._lock_handle = None
@@ -241,8 +276,14 @@ class DocumentIndex:
 
     # ---- reading -------------------------------------------------------------------------------
 
+    @property
+    def generation(self) -> int:
+        """Counts commits (of any process, once reloaded): changes whenever what readers see changes."""
+        return self._state.generation
+
     def documents(self) -> list[IndexedDocument]:
-        return [self._state.documents[s] for s in sorted(self._state.documents)]
+        documents = self._state.documents
+        return [documents[s] for s in sorted(documents)]
 
     def get_document(self, source: str) -> IndexedDocument | None:
         return self._state.documents.get(source)
@@ -295,18 +336,18 @@ class DocumentIndex:
         ]
 
     def reload(self) -> bool:
-        """Pick up what another process committed (cheap when nothing changed). True if the state changed."""
-        with self._thread_lock:
-            if _file_signature(self._registry_path) == self._state.signature:
+        """Pick up what another process committed (cheap when nothing changed). True if the state changed.
+
+        Never waits for a writer: while this process writes (no other process can then commit) or
+        another thread reloads, it returns False at once and readers go on with the last committed state."""
+        if not self._reload_lock.acquire(blocking=False):
+            return False
+        try:
+            if self._writer_active or _file_signature(self._registry_path) == self._state.signature:
                 return False
-            if self._store.embedded:
-                # An embedded Chroma client caches its vector segment in memory: reopen it to see new
-                # vectors. Searches wait meanwhile, as the old client is unusable once closed.
-                with self._store_lock:
-                    self._store.close()
-                    self._store = self._reopen_store()
-            self._state = self._load_state()
-            return True
+            return self._catch_up()
+        finally:
+            self._reload_lock.release()
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -395,8 +436,7 @@ class DocumentIndex:
                 if records:
                     created_vectors = [r.id for r in records]
                     self._store.upsert(records)
-                documents = {**state.documents, **new_documents}
-                self._commit(documents, extra_chunks=new_chunks, extra_tokens=new_tokens)
+                self._commit(new_documents, chunks=new_chunks, tokens=new_tokens)
             except BaseException:
                 # Undo what is not referenced by the registry; anything missed is collected at the next open.
                 with contextlib.suppress(Exception):
@@ -421,8 +461,7 @@ class DocumentIndex:
             gone = [self._state.documents[s] for s in dict.fromkeys(sources) if s in self._state.documents]
             if not gone:
                 return []
-            names = {doc.source for doc in gone}
-            self._commit({s: d for s, d in self._state.documents.items() if s not in names})
+            self._commit({}, removed={doc.source for doc in gone})
             for old in gone:
                 self._discard_document_files(old)
             return [doc.source for doc in gone]
@@ -436,10 +475,6 @@ class DocumentIndex:
     @property
     def _payload_dir(self) -> Path:
         return self.index_dir / PAYLOAD_DIR
-
-    @property
-    def _lexical_dir(self) -> Path:
-        return self.index_dir / LEXICAL_DIR
 
     def _validate(
         self,
@@ -474,20 +509,48 @@ class DocumentIndex:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        with self._thread_lock:
+        with self._write_lock:
             if self._lock_depth == 0:
-                self._acquire_file_lock()
-                # Another process may have committed since we read the registry: never write over it.
-                if _file_signature(self._registry_path) != self._state.signature:
-                    self._state = self._load_state()
+                with self._reload_lock:  # waits for a reload in progress, which must not see a writer
+                    self._writer_active = True
+                try:
+                    self._acquire_file_lock()
+                    # Another process may have committed since we read the registry: never write over it.
+                    if _file_signature(self._registry_path) != self._state.signature:
+                        self._catch_up()
+                except BaseException:
+                    self._release_writer()
+                    raise
             self._lock_depth += 1
             try:
                 yield
             finally:
                 self._lock_depth -= 1
-                if self._lock_depth == 0 and self._lock_handle is not None:
-                    self._lock_handle.close()  # closing the file releases the flock
-                    self._lock_handle = None
+                if self._lock_depth == 0:
+                    self._release_writer()
+
+    def _release_writer(self) -> None:
+        if self._lock_handle is not None:
+            self._lock_handle.close()  # closing the file releases the flock
+            self._lock_handle = None
+        self._writer_active = False
+
+    def _catch_up(self) -> bool:
+        """Read what another process committed and publish it; the caller excludes writers of this process."""
+        state = self._load_state(self._state)
+        if state.signature == self._state.signature:
+            return False
+        if self._store.embedded:
+            # An embedded Chroma client caches its vector segment in memory: reopen it to see new vectors.
+            # Searches wait meanwhile (the old client is unusable once closed); the state is swapped with
+            # the store so no search pairs new write ids with the old client.
+            with self._store_lock:
+                self._store.close()
+                self._store = self._reopen_store()
+                self._state = state
+        else:
+            self._state = state
+        return True
 
     def _try_file_lock(self) -> bool:
         handle = open(self.index_dir / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held across calls
@@ -511,99 +574,78 @@ class DocumentIndex:
                 "wait for it to finish and run this again"
             )
 
-    def _load_state(self) -> _State:
-        signature = _file_signature(self._registry_path)
-        if signature is None:
-            return _State({}, {}, {}, {}, LexicalIndex.build([], []), None, 0, None)
-        registry = _read_json(self._registry_path, "index registry")
-        documents: dict[str, IndexedDocument] = {}
-        chunks: dict[str, StoredChunk] = {}
-        tokens: dict[str, list[str]] = {}
-        vector_to_chunk: dict[str, str] = {}
-        for source, entry in registry.get("documents", {}).items():
-            document = _document_entry(source, entry)
-            documents[source] = document
-            payload = _read_json(self._payload_dir / document.payload, f"chunks file of {source}")
+    def _load_state(self, previous: _State) -> _State:
+        """The committed state on disk, reusing what `previous` already holds of unchanged documents."""
+        for attempt in range(_LOAD_ATTEMPTS):
+            read = _read_registry(self._registry_path)
+            if read is None:
+                return _empty_state()
+            registry, signature = read
+            if signature == previous.signature:
+                return previous
+            try:
+                return self._state_from(registry, signature, previous)
+            except IndexCorruptError:
+                # Another process committed meanwhile and deleted a payload the registry we read named:
+                # read the new registry. A payload missing from an unchanged registry is real damage.
+                if attempt + 1 == _LOAD_ATTEMPTS or _file_signature(self._registry_path) == signature:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _state_from(self, registry: Any, signature: tuple[int, int, int], previous: _State) -> _State:
+        documents = {source: _document_entry(source, entry) for source, entry in registry.get("documents", {}).items()}
+        kept = {
+            source
+            for source, doc in documents.items()
+            if (old := previous.documents.get(source)) is not None and old.write_id == doc.write_id
+        }
+        stale = [doc for source, doc in previous.documents.items() if source not in kept]
+        fresh = [doc for source, doc in documents.items() if source not in kept]
+        new_chunks: dict[str, StoredChunk] = {}
+        new_tokens: dict[str, list[str]] = {}
+        for document in fresh:
+            payload = _read_json(self._payload_dir / document.payload, f"chunks file of {document.source}")
             for raw in payload["chunks"]:
                 raw = dict(raw)
-                tokens[raw["chunk_id"]] = raw.pop("tokens")
-                chunks[raw["chunk_id"]] = StoredChunk(source=source, **raw)
-                vector_to_chunk[_vector_id(document.write_id, raw["chunk_id"])] = raw["chunk_id"]
-        generation_name = registry.get("lexical_generation")
-        lexical = self._load_lexical(generation_name, chunks, tokens)
-        return _State(
-            documents,
-            chunks,
-            tokens,
-            vector_to_chunk,
-            lexical,
-            generation_name,
-            int(registry.get("generation", 0)),
-            signature,
+                new_tokens[raw["chunk_id"]] = raw.pop("tokens")
+                new_chunks[raw["chunk_id"]] = StoredChunk(source=document.source, **raw)
+        return _next_state(
+            previous, documents, stale, fresh, new_chunks, new_tokens, int(registry.get("generation", 0)), signature
         )
-
-    def _load_lexical(
-        self, generation_name: str | None, chunks: dict[str, StoredChunk], tokens: dict[str, list[str]]
-    ) -> LexicalIndex:
-        if generation_name:
-            try:
-                lexical = LexicalIndex.load(self._lexical_dir / generation_name)
-                if set(lexical.ids) == set(chunks):
-                    return lexical
-            except Exception as exc:  # a damaged BM25 file must not make the index unusable
-                log.warning("lexical index %s unreadable (%s); rebuilding it in memory", generation_name, exc)
-        ids = sorted(chunks)
-        return LexicalIndex.build(ids, [tokens[i] for i in ids])
 
     def _commit(
         self,
-        documents: dict[str, IndexedDocument],
-        extra_chunks: Mapping[str, StoredChunk] | None = None,
-        extra_tokens: Mapping[str, list[str]] | None = None,
+        upserts: Mapping[str, IndexedDocument],
+        *,
+        removed: set[str] | None = None,
+        chunks: Mapping[str, StoredChunk] | None = None,
+        tokens: Mapping[str, list[str]] | None = None,
     ) -> None:
-        """Build the lexical generation for `documents`, then replace the registry: the commit point."""
+        """Replace the registry (the commit point), then publish the new state to readers.
+
+        Only what changes is touched: the lexical index takes the new and old documents' chunks, the
+        registry is the one file rewritten whole."""
         state = self._state
-        all_chunks = {**state.chunks, **(extra_chunks or {})}
-        all_tokens = {**state.tokens, **(extra_tokens or {})}
-        chunks = {cid: all_chunks[cid] for doc in documents.values() for cid in doc.chunk_ids}
-        tokens = {cid: all_tokens[cid] for cid in chunks}
-        vector_to_chunk = {
-            _vector_id(doc.write_id, cid): cid for doc in documents.values() for cid in doc.chunk_ids
-        }
-        ids = sorted(chunks)
-        lexical = LexicalIndex.build(ids, [tokens[i] for i in ids])
+        gone = set(upserts) | (removed or set())
+        documents = {s: d for s, d in state.documents.items() if s not in (removed or set())}
+        documents.update(upserts)
+        stale = [state.documents[s] for s in gone if s in state.documents]
         generation = state.generation + 1
-        generation_name = f"g{generation:06d}-{uuid.uuid4().hex[:6]}"
-        staging = self._lexical_dir / f".{generation_name}.tmp"
-        lexical.save(staging)
-        os.rename(staging, self._lexical_dir / generation_name)
         registry = {
             "format": _FORMAT,
             "embedding": {"model_id": self.embeddings.model_id, "dimension": int(self.embeddings.dimension)},
             "generation": generation,
-            "lexical_generation": generation_name,
             "documents": {
                 source: {k: v for k, v in asdict(doc).items() if k != "source"}
                 for source, doc in sorted(documents.items())
             },
         }
-        try:
-            _write_json_atomic(self._registry_path, registry)
-        except BaseException:
-            shutil.rmtree(self._lexical_dir / generation_name, ignore_errors=True)
-            raise
-        self._state = _State(
-            documents,
-            chunks,
-            tokens,
-            vector_to_chunk,
-            lexical,
-            generation_name,
-            generation,
-            _file_signature(self._registry_path),
+        # Built before the commit point: if it fails, nothing was committed.
+        new_state = _next_state(
+            state, documents, stale, list(upserts.values()), chunks or {}, tokens or {}, generation, None
         )
-        if state.lexical_generation:
-            shutil.rmtree(self._lexical_dir / state.lexical_generation, ignore_errors=True)
+        _write_json_atomic(self._registry_path, registry)
+        self._state = dataclasses.replace(new_state, signature=_file_signature(self._registry_path))
 
     def _discard_document_files(self, old: IndexedDocument) -> None:
         """Delete a superseded version; failures only leave orphans for the next open to collect."""
@@ -617,19 +659,21 @@ class DocumentIndex:
 
     def _collect_garbage_if_idle(self) -> None:
         """Delete what interrupted writes left behind, unless a writer is at work right now."""
-        with self._thread_lock:
-            if self._lock_depth or not self._try_file_lock():
+        with self._write_lock:
+            if self._lock_depth:
                 return
+            with self._reload_lock:
+                self._writer_active = True
             self._lock_depth = 1
             try:
+                if not self._try_file_lock():
+                    return
                 if _file_signature(self._registry_path) != self._state.signature:
-                    self._state = self._load_state()
+                    self._catch_up()
                 self._collect_garbage()
             finally:
                 self._lock_depth = 0
-                if self._lock_handle is not None:
-                    self._lock_handle.close()
-                    self._lock_handle = None
+                self._release_writer()
 
     def _collect_garbage(self) -> None:
         state = self._state
@@ -649,18 +693,48 @@ class DocumentIndex:
                 ", ".join(sorted(missing_sources)),
             )
             dropped = [state.documents[s] for s in sorted(missing_sources)]
-            self._commit({s: d for s, d in state.documents.items() if s not in missing_sources})
+            self._commit({}, removed=missing_sources)
             for doc in dropped:
                 self._discard_document_files(doc)
         live_payloads = {doc.payload for doc in self._state.documents.values()}
         for path in self._payload_dir.iterdir():
             if path.name not in live_payloads:
                 path.unlink(missing_ok=True)
-        for path in self._lexical_dir.iterdir():
-            if path.name != self._state.lexical_generation:
-                shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(self.index_dir / LEGACY_LEXICAL_DIR, ignore_errors=True)
         for path in self.index_dir.glob(f".{REGISTRY_FILE}.*.tmp"):
             path.unlink(missing_ok=True)
+
+
+def _next_state(
+    state: _State,
+    documents: dict[str, IndexedDocument],
+    stale: Sequence[IndexedDocument],
+    fresh: Sequence[IndexedDocument],
+    new_chunks: Mapping[str, StoredChunk],
+    new_tokens: Mapping[str, list[str]],
+    generation: int,
+    signature: tuple[int, int, int] | None,
+) -> _State:
+    """`state` without the `stale` document versions and with the `fresh` ones. The maps are copied
+    (a C-speed copy, about a millisecond per 50,000 chunks) so readers of `state` are never disturbed;
+    everything else costs time in proportion to the documents changed."""
+    chunks = dict(state.chunks)
+    vector_to_chunk = dict(state.vector_to_chunk)
+    removed: set[str] = set()
+    for old in stale:
+        for cid in old.chunk_ids:
+            chunks.pop(cid, None)
+            vector_to_chunk.pop(_vector_id(old.write_id, cid), None)
+            removed.add(cid)
+    added: list[str] = []
+    for document in fresh:
+        for cid in document.chunk_ids:
+            chunks[cid] = new_chunks[cid]
+            vector_to_chunk[_vector_id(document.write_id, cid)] = cid
+            added.append(cid)
+    # Token lists go into the lexical index's postings and are not kept: the payloads hold them on disk.
+    lexical = state.lexical.updated(remove=removed, add_ids=added, add_token_lists=[new_tokens[c] for c in added])
+    return _State(documents, chunks, vector_to_chunk, lexical, generation, signature)
 
 
 def read_stored_documents(index_dir: str | Path) -> list[StoredDocument]:

@@ -208,13 +208,14 @@ def test_a_follow_up_with_the_longest_history_allowed_is_answered_quickly(base_u
 def test_wrong_method_gets_405_and_an_unknown_endpoint_404(canned_url: str) -> None:
     base_url = canned_url
     get_ask = httpx.get(f"{base_url}/api/ask", timeout=30)
-    post_documents = httpx.post(f"{base_url}/api/documents", json={}, timeout=30)
+    put_documents = httpx.put(f"{base_url}/api/documents", json={}, timeout=30)  # GET lists, POST uploads
     unknown = httpx.get(f"{base_url}/api/nothing-here", timeout=30)
 
     assert get_ask.status_code == 405
     assert get_ask.headers["allow"] == "POST"
     assert "use POST" in get_ask.json()["detail"]
-    assert post_documents.status_code == 405
+    assert put_documents.status_code == 405
+    assert put_documents.headers["allow"] == "GET, POST"
     assert unknown.status_code == 404
     assert "/api/ask" in unknown.json()["detail"]
 

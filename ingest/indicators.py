@@ -1,0 +1,667 @@
+"""Indicators (chỉ tiêu) read from indexed chunks: every figure-bearing target or result, as written.
+
+A record is one figure of one indicator in one passage: the value exactly as the document writes it, the
+numbers read the Vietnamese way, its unit, period and status (target, estimate, achieved, comparison).
+Where a figure comes from decides what counts as one: a list item under a target heading gives every
+figure with a unit; a table row gives every figure cell under its column's period; any other sentence
+gives only figures a result verb ("đạt", "tăng", "giảm", "chiếm" …) introduces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.text import find_numbers, fold, nfc, parse_vn_number
+from vectorstore.index import StoredChunk
+
+TARGET = "mục tiêu"
+ESTIMATE = "ước thực hiện"
+ACHIEVED = "thực hiện"
+COMPARISON = "so sánh"
+STATUSES = (TARGET, ESTIMATE, ACHIEVED, COMPARISON)
+
+
+@dataclass(frozen=True)
+class IndicatorRecord:
+    """One figure of one indicator, read from one passage; every field a citation needs travels with it."""
+
+    id: str  # f"{chunk_id}:{k}": stable while the document is unchanged
+    indicator: str  # the indicator as written ("Tốc độ tăng trưởng kinh tế (GRDP)")
+    key: str  # normalised key: folded, no diacritics, stop words out
+    value_text: str  # exactly as written, bounds included ("6,5 - 7%", "1.850 triệu USD", "từ 35% trở lên")
+    numbers: tuple[float, ...]  # parsed; a range keeps both ends
+    unit: str | None  # "%", "triệu USD", "tỷ đồng", "USD/người" ...
+    period: str | None  # "2025", "2021-2025", "6 tháng đầu năm 2023" ...
+    status: str  # "mục tiêu" | "ước thực hiện" | "thực hiện" | "so sánh"
+    comparison: str | None  # "đạt 100,3% kế hoạch", "tăng 3,49% so với cùng kỳ"
+    source: str
+    title: str
+    number: str | None
+    date: str | None  # as the index stores it (ISO)
+    location: str  # section path / table row, as a citation shows it
+    quote: str  # the passage the value is read from, as written
+    chunk_id: str
+    qualifier: str | None = None  # the bound before the value, on its own: "khoảng", "trên", "ít nhất"
+
+
+# ---- vocabulary: general Vietnamese administrative words, not any one document's --------------------------
+
+# Headings that announce a list of targets ("2. Các chỉ tiêu chủ yếu", "… với các mục tiêu").
+_TARGET_LIST_HEADING = re.compile(r"chi tieu|muc tieu")
+_TARGET_HEADING = re.compile(r"chi tieu|muc tieu|nhiem vu|phuong huong|ke hoach|du toan|dinh huong")
+_RESULT_HEADING = re.compile(r"ket qua|tinh hinh thuc hien|danh gia|kiem diem")
+_TARGET_KINDS = ("nghi quyet", "ke hoach", "quyet dinh", "chuong trinh", "de an", "chien luoc", "du toan")
+_RESULT_KINDS = ("bao cao", "tin", "bai viet", "thong bao")
+# Words that mark a figure as planned, estimated or done, wherever they sit in its clause.
+_ESTIMATE_CUE = re.compile(r"\buoc (?:dat|thuc hien|tinh|ca nam|dat duoc)|\buoc\b")
+_TARGET_CUE = re.compile(r"\b(?:phan dau|muc tieu|chi tieu|du kien|du toan|ke hoach dat|dinh huong|toi thieu)\b")
+_ACHIEVED_CUE = re.compile(r"\b(?:da dat|dat duoc|da thuc hien|thuc hien duoc|dat muc)\b")
+# A figure measured against a plan or an earlier period, as the document says it.
+_COMPARISON_TAIL = re.compile(
+    r"^\s*(?:so\s+(?:voi\s+)?(?:cung\s+ky|nam\s+truoc|ke\s+hoach|chi\s+tieu|nghi\s+quyet|du\s+toan|nam\s+\d{4}|"
+    r"ky\s+truoc|thang\s+truoc|binh\s+quan)|(?:ke\s+hoach|kh|chi\s+tieu|du\s+toan|nghi\s+quyet|muc\s+tieu)\b)"
+)
+# Verbs and links that put a figure to the words before it.
+_RESULT_VERB = re.compile(
+    r"(?:\b(?:dat|tang|giam|chiem|la|o muc|uoc|bang|con|len|xuong|vuot|duy tri|khoang|tren|duoi|it nhat|"
+    r"toi thieu|toi da|tu|hon|gan|am|duong)|:)"
+    # "tăng bình quân 05 - 06%/năm", "đạt bình quân hàng năm khoảng 8%": an average between verb and value.
+    r"(?:\s+(?:binh quan|trung binh|hang nam|moi nam|thêm|them))*(?:\s+(?:khoang|tren|tu|it nhat|toi thieu))?\s*$"
+)
+# A rate per year refers to the whole span, not to the end year a clause names ("đến năm 2030 đạt …, tăng
+# bình quân hàng năm trong giai đoạn này 10 - 13%/năm").
+_PER_YEAR = re.compile(r"/năm\b|\bbình quân\b|\bhàng năm\b|\bmỗi năm\b|giai đoạn này|thời kỳ này", re.IGNORECASE)
+# Bounds and approximations before a value: part of what the document says, not of the value itself.
+_QUALIFIER = re.compile(
+    r"(?<!\w)(?:không thấp hơn|không dưới|không quá|ít nhất|tối thiểu|tối đa|xấp xỉ|khoảng|trên|dưới|hơn|gần|từ)"
+    r"\s+$",
+    re.IGNORECASE,
+)
+# "… 35% trở lên": the bound after a value.
+_QUALIFIER_AFTER = re.compile(r"\s+trở lên", re.IGNORECASE)
+# Trailing words of an indicator phrase that are the verb or bound of its value, not its name.
+_TRAILING = re.compile(
+    r"(?:\s|^)(?:đạt|đạt được|chỉ đạt|mới đạt|vượt|tăng|giảm|chiếm|là|ở mức|ước đạt|ước thực hiện|ước|bằng|còn|lên|xuống|"
+    r"khoảng|trên|dưới|ít nhất|tối thiểu|tối đa|từ|hơn|gần|âm|dương|duy trì|phấn đấu|dự kiến|có|được|"
+    r"ước tính|bình quân|hàng năm|mỗi năm|/năm|năm|trong năm|cả năm|với|và|trở lên|:|-|–|,)\s*$",
+    re.IGNORECASE,
+)
+_BOUNDS_TRAILING = re.compile(
+    r"(?:\s|^)(?:đạt|là|khoảng|trên|dưới|ít nhất|tối thiểu|tối đa|từ|hơn|gần|:|-|–|,)\s*$", re.IGNORECASE
+)
+_LEADING = re.compile(
+    r"^(?:[-+•*]\s*|[a-zđ]\)\s*|\d+(?:\.\d+)*[.)]\s+|trong đó[,:]?\s*|đồng thời[,:]?\s*|riêng\s+|"
+    r"phấn đấu\s+|ước\s+|đạt\s+|có\s+|với\s+|và\s+|của\s+|tổng cộng\s+)",
+    re.IGNORECASE,
+)
+# Words a key leaves out: they join an indicator's words without telling indicators apart.
+_KEY_STOP = frozenset(
+    ["cua", "va", "cac", "nhung", "trong", "tren", "dia", "ban", "tinh", "thanh", "pho", "toan", "so", "voi", "cho", "duoc", "tai", "theo", "ve", "la", "o", "co", "mot", "tu", "den", "nam", "giai", "doan", "binh", "quan", "hang", "moi", "dat", "khoang", "it", "nhat", "tro", "len", "nham", "muc", "ca", "duong", "am"]
+)
+# A target phrase may open with its direction ("Giảm tỷ lệ hộ nghèo"): the indicator is what follows.
+_KEY_DIRECTION = re.compile(r"^(?:giam|tang(?! truong)|nang|phan dau|dat|duy tri|keo giam)\s+")
+# Numbers that are never indicator values: calendar words, legal references, ordinals before them.
+_NOT_A_VALUE_BEFORE = re.compile(
+    r"(?:\b(?:năm|tháng|ngày|quý|điều|khoản|chương|mục|khóa|khoá|số|lần thứ|thứ|kỳ họp|phiên|giai đoạn|"
+    r"phụ lục|biểu|mẫu|tuần|nhiệm kỳ|thời kỳ|đợt|cấp|loại|hạng|độ|lớp|tầm nhìn đến|đến năm|từ năm)|"
+    r"[/.-])\s*$",
+    re.IGNORECASE,
+)
+_TIME_NOUNS = frozenset(["năm", "tháng", "ngày", "quý", "tuần", "giờ", "phút", "lần", "tuổi", "giây", "kỳ", "đợt", "khóa", "khoá"])
+# A counted noun ends where a verb, link or bound starts ("550 doanh nghiệp với vốn …").
+_COUNT_STOP = frozenset(
+    ["đạt", "tăng", "giảm", "với", "và", "trong", "đó", "được", "có", "theo", "trở", "lên", "đi", "làm", "từ", "tại", "của", "cho", "là", "so", "trên", "dưới", "khoảng", "thuộc", "gồm", "ở", "đến", "hoặc", "hay", "nhưng", "đã", "sẽ", "đang", "vào", "chuyển"]
+)
+
+_NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
+_MONEY = r"(?:(?:nghìn|ngàn|triệu|tỷ|tỉ)\s+)?(?:đồng|USD|usd|đô la(?: Mỹ)?)(?:/(?:người/năm|người|năm|tháng|hộ|ha))?"
+_MEASURE = r"(?:ha|km2|km²|km|m2|m²|m3|m³|tấn|kg|MW|kW|kWh|GWh|lít|tỷ kWh|triệu kWh|triệu tấn|nghìn tấn|triệu lượt|nghìn lượt)"
+_RATE = r"[^\W\d_]+(?:\s[^\W\d_]+){0,2}/(?:(?:vạn|nghìn|ngàn|triệu|trăm)\s)?[^\W\d_]+"
+_UNIT_AT = [
+    re.compile(r"\s?%(?:/năm)?"),
+    re.compile(rf"\s(?:{_MONEY})(?![\w])"),
+    re.compile(rf"\s?(?:{_MEASURE})(?![\w])"),
+    re.compile(rf"\s(?:{_RATE})"),
+]
+_RANGE_JOIN = re.compile(r"\s?[-–]\s?|\s(?:đến|tới)\s")
+_PERIOD_PATTERNS = [
+    re.compile(
+        r"(?P<p>(?:6|06|9|09|3|03|sáu|chín|ba)\s+tháng\s+(?:đầu\s+|cuối\s+)?năm\s+(?P<y>\d{4}))", re.IGNORECASE
+    ),
+    re.compile(r"(?:giai đoạn|thời kỳ|nhiệm kỳ|kế hoạch 5 năm|5 năm)\s+(?P<a>\d{4})\s?[-–]\s?(?P<b>\d{4})", re.IGNORECASE),
+    re.compile(r"(?<![\d/.-])(?P<a>(?:19|20)\d{2})\s?[-–]\s?(?P<b>(?:19|20)\d{2})(?![\d/])"),
+    re.compile(r"(?:đến|cuối|trong|vào|của|đầu|hết|tính đến|năm)\s+(?:năm\s+)?(?P<y>(?:19|20)\d{2})\b", re.IGNORECASE),
+    re.compile(r"\bnăm\s+(?P<y>(?:19|20)\d{2})\b", re.IGNORECASE),
+]
+
+
+_MONTH_COUNTS = {"sáu": "6", "chín": "9", "ba": "3"}
+
+
+@dataclass(frozen=True)
+class Value:
+    """A figure found in a clause: where it is, as written, and what it is in."""
+
+    start: int  # offsets into the clause
+    end: int
+    text: str
+    numbers: tuple[float, ...]
+    unit: str | None
+    counted: bool  # the unit is the noun counted ("550 doanh nghiệp"), not a measure
+
+
+@dataclass(frozen=True)
+class Clause:
+    text: str
+    start: int  # offset in the chunk text
+    lead: str | None  # the indicator a "trong đó" or "X:" list hangs under
+
+
+# ---- small pure functions ---------------------------------------------------------------------------------
+
+
+def period_in(text: str) -> str | None:
+    """The period a phrase names: "6 tháng đầu năm 2023", "2021-2025", "2025"; None if it names none."""
+    for pattern in _PERIOD_PATTERNS:
+        m = pattern.search(text)
+        if not m:
+            continue
+        groups = m.groupdict()
+        if groups.get("p"):
+            # "Sáu tháng đầu năm 2023", "06 tháng …" → "6 tháng đầu năm 2023": one spelling per period.
+            months, rest = re.sub(r"\s+", " ", m.group("p")).split(" ", 1)
+            return f"{_MONTH_COUNTS.get(months.lower(), months.lstrip('0'))} {rest}"
+        if groups.get("a") and groups.get("b"):
+            return f"{groups['a']}-{groups['b']}"
+        if groups.get("y"):
+            return groups["y"]
+    return None
+
+
+def indicator_key(indicator: str) -> str:
+    """Folded words of an indicator, its figures, periods and joining words left out."""
+    words = re.findall(r"[a-z0-9]+", _KEY_DIRECTION.sub("", fold(indicator).strip()))
+    return " ".join(w for w in words if w not in _KEY_STOP and not w.isdigit())
+
+
+def _unit_after(text: str, pos: int) -> tuple[str, int] | None:
+    for pattern in _UNIT_AT:
+        m = pattern.match(text, pos)
+        if m:
+            return m.group(0).strip(), m.end()
+    return None
+
+
+def _counted_noun(text: str, pos: int) -> tuple[str, int] | None:
+    """The noun a bare count counts: "550 doanh nghiệp với …" → "doanh nghiệp"."""
+    m = re.match(r"\s([^\W\d_]+(?:\s[^\W\d_]+){0,3})", text[pos:])
+    if not m:
+        return None
+    words: list[str] = []
+    for word in m.group(1).split():
+        if word.lower() in _COUNT_STOP or (words and word[0].isupper()):
+            break
+        words.append(word)
+    if not words or words[0].lower() in _TIME_NOUNS or words[0][0].isupper():
+        return None
+    noun = " ".join(words)
+    return noun, pos + 1 + len(noun)
+
+
+def find_values(clause: str) -> list[Value]:
+    """Figures with a unit in a clause; "X - Y unit" and "X% - Y%" are one value with both ends."""
+    mentions = find_numbers(clause)
+    values: list[Value] = []
+    i = 0
+    while i < len(mentions):
+        first = mentions[i]
+        i += 1
+        if _is_reference(clause, first.end):
+            continue
+        numbers = [float(first.value)]
+        end = first.end
+        unit_found = _unit_after(clause, end)
+        # "năm 2025", "Điều 3": a calendar or legal word before a bare number; "hàng năm 1%" is still a figure.
+        if unit_found is None and _NOT_A_VALUE_BEFORE.search(clause[: first.start]):
+            continue
+        if unit_found is not None and re.search(r"[/.-]\s*$", clause[: first.start]):
+            continue
+        # A range: "6,0% - 6,5%", "35.000 - 40.000 tỷ đồng", "0,5 - 1%".
+        after_first = unit_found[1] if unit_found else end
+        join = _RANGE_JOIN.match(clause, after_first)
+        if join and i < len(mentions) and mentions[i].start == join.end():
+            second = mentions[i]
+            second_unit = _unit_after(clause, second.end)
+            # "4%-4,7%/năm": the second end's unit may add the "/năm" the first leaves out.
+            if second_unit and (unit_found is None or second_unit[0].startswith(unit_found[0])):
+                numbers.append(float(second.value))
+                unit_found = second_unit
+                i += 1
+        counted = False
+        if unit_found is None:
+            noun = _counted_noun(clause, end)
+            if noun is None:
+                continue
+            unit_found, counted = noun, True
+        unit, end = unit_found
+        values.append(Value(first.start, end, clause[first.start : end], tuple(numbers), unit, counted))
+    return values
+
+
+def _is_reference(text: str, end: int) -> bool:
+    """"16/6", "31/2024/QH15", "1/2000": a date or a document number, not a figure."""
+    return bool(re.match(r"/\d|\.\d|\s?(?:/|-)\s?[A-ZĐ]{2,}", text[end:]))
+
+
+def _qualifier(before: str) -> str | None:
+    m = _QUALIFIER.search(before)
+    return m.group(0).strip() if m else None
+
+
+def with_bounds(clause: str, value: Value, before_start: int) -> Value:
+    """The value as the document states it, bounds included: "khoảng 70%", "từ 35% trở lên", "trên 2.500
+    người" — a target of "at least 27%" is not a target of 27%."""
+    start, end = value.start, value.end
+    m = _QUALIFIER.search(clause[before_start : value.start])
+    if m:
+        start = before_start + m.start()
+    after = _QUALIFIER_AFTER.match(clause, end)
+    if after:
+        end = after.end()
+    if (start, end) == (value.start, value.end):
+        return value
+    return Value(start, end, clause[start:end], value.numbers, value.unit, value.counted)
+
+
+def clean_indicator(before: str, *, split_links: bool = True) -> str:
+    """The indicator's own words: what precedes a value, without its verb, bound, period or list label.
+
+    In running prose only the last link of a chain names the figure ("…, đạt mức tăng trưởng dương cả năm
+    với GRDP đạt" → "GRDP"); a target list item is one noun phrase, commas included ("có bằng cấp, chứng chỉ")."""
+    text = re.sub(r"\s+", " ", before).strip()
+    if split_links and text:
+        links = re.split(r",\s*|\b(?:với|đặc biệt|nhất là|nhưng|song|nên)\s+", text)
+        text = links[-1]
+        # A bare acronym ("… mức tăng trưởng dương cả năm với GRDP") is named by the link before it.
+        if len(links) > 1 and re.fullmatch(r"[A-ZĐ0-9&/-]{2,}\s*(?:đạt|tăng|giảm|là)?\s*", text):
+            joined = re.sub(r"\s+", " ", before).strip()
+            text = joined[joined.rfind(links[-2]) :]
+    full = text
+    for _ in range(8):
+        previous = text
+        text = _strip_period_phrases(text)
+        text = _TRAILING.sub("", text).strip(" ,;:-–")
+        text = _LEADING.sub("", text).strip()
+        if text == previous:
+            break
+    if 0 < len(text.split()) <= 2 and len(full.split()) > len(text.split()):
+        # "tốc độ tăng bình quân": the verb is part of a short name; drop only bounds and periods.
+        light = _LEADING.sub("", _BOUNDS_TRAILING.sub("", _strip_period_phrases(full)).strip(" ,;:-–")).strip()
+        text = light if len(light.split()) > len(text.split()) else text
+    return text.strip(" ,;:-–*")
+
+
+def _strip_period_phrases(text: str) -> str:
+    text = re.sub(
+        r"\s*(?:bình quân\s+)?(?:giai đoạn|thời kỳ)\s+\d{4}\s?[-–]\s?\d{4}\s*$|\s*(?:\d{4}\s?[-–]\s?\d{4})\s*$|"
+        r"\s*(?:đến|cuối|trong|vào|hết|đầu)?\s*(?:cuối\s+)?năm\s+\d{4}\s*$|\s*(?:\d+\s+tháng\s+(?:đầu|cuối)?\s*năm(?:\s+\d{4})?)\s*$|"
+        r"\s*(?:đến|tính đến)\s+ngày\s+\d+\s+tháng\s+\d+\s+năm\s+\d{4}\s*$",
+        "",
+        text,
+        flags=re.IGNORECASE,
+    )
+    return re.sub(
+        r"^\s*(?:(?:đến|tính đến)\s+ngày\s+\d+\s+tháng\s+\d+\s+năm\s+\d{4}|(?:đến|cuối|trong|vào)\s+năm\s+\d{4})[,\s]*",
+        "", text, flags=re.IGNORECASE,
+    )
+
+
+def split_clauses(text: str) -> list[Clause]:
+    """Clauses of a passage: split at ";", sentence ends and line breaks; a clause ending in ":" or "trong đó"
+    leads the clauses after it in the same passage."""
+    clauses: list[Clause] = []
+    lead: str | None = None
+    # ", trong đó …" opens a breakdown: a clause of its own.
+    text = re.sub(r",\s*(?=trong đó\b)", ";", text)
+    for m in re.finditer(r"[^;\n]+", text):
+        piece, offset = m.group(0), m.start()
+        for sentence in re.finditer(r"(?:[^.!?…]|\.(?=\d)|\.(?!\s))+[.!?…]*", piece):
+            raw = sentence.group(0)
+            stripped = raw.strip()
+            if not stripped:
+                continue
+            start = offset + sentence.start() + (len(raw) - len(raw.lstrip()))
+            # "Cơ cấu kinh tế:" / "Trong đó:" → what follows hangs under it.
+            head = re.match(r"^(.*?)(?:\.\s*)?(?:trong đó|gồm|cụ thể)?\s*:\s*$", stripped, re.IGNORECASE)
+            if head is not None and not find_numbers(stripped):
+                lead = clean_indicator(head.group(1)) or lead
+                continue
+            sub = re.match(r"^(?:trong đó|riêng|cụ thể)[,:]?\s+", stripped, re.IGNORECASE)
+            clauses.append(Clause(stripped, start, lead if (sub or lead) else None))
+    return clauses
+
+
+def _period_of(text: str) -> str | None:
+    # A legal reference's date is no period: "Nghị quyết số 45/NQ-HĐND ngày 08 tháng 12 năm 2022".
+    text = re.sub(r"\bngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+(\d{4})", r"năm \1", text)
+    return period_in(text)
+
+
+def _status(local: str, clause: str, section: str, kind: str, in_target_list: bool) -> str:
+    """Planned, estimated or done: the words next to the figure speak first, then its clause, its heading,
+    its kind of document ("Báo cáo" reports results, "Nghị quyết" sets targets)."""
+    for text in (local, clause):
+        folded = fold(text)
+        if _ESTIMATE_CUE.search(folded):
+            return ESTIMATE
+        if _ACHIEVED_CUE.search(folded):
+            return ACHIEVED
+        if _TARGET_CUE.search(folded):
+            return TARGET
+    if in_target_list:
+        return TARGET if not kind.startswith(_RESULT_KINDS) else ACHIEVED
+    folded_section = fold(section)
+    if _RESULT_HEADING.search(folded_section):
+        return ACHIEVED
+    if _TARGET_HEADING.search(folded_section):
+        return TARGET
+    return TARGET if kind.startswith(_TARGET_KINDS) else ACHIEVED
+
+
+@dataclass(frozen=True)
+class _Compared:
+    text: str
+    end: int  # where the compared-to words end in the clause
+
+
+def _comparison(clause: str, value: Value) -> _Compared | None:
+    """"đạt 92,8% kế hoạch", "tăng 6,9% so cùng kỳ": the figure with its verb and what it is measured against."""
+    tail = clause[value.end :]
+    m = _COMPARISON_TAIL.match(fold(tail))
+    if not m:
+        return None
+    verb = re.search(r"(?:đạt|tăng|giảm|bằng|vượt|ước đạt)\s*$", clause[: value.start], re.IGNORECASE)
+    start = verb.start() if verb else value.start
+    end = value.end + m.end()
+    # Extend to the end of the compared-to words ("so với cùng kỳ năm trước"), not into the next figure.
+    rest = re.match(r"(?:[^,;.()]|[,.](?=\d))*?(?=\s+(?:và|nhưng|trong đó)\s|[,;()]|\.(?!\d)|$)", clause[end:])
+    end += len(rest.group(0).rstrip()) if rest else 0
+    return _Compared(clause[start:end].strip(), end)
+
+
+def _in_parentheses(text: str, pos: int) -> bool:
+    return text.rfind("(", 0, pos) > text.rfind(")", 0, pos)
+
+
+def _aside(clause: str, value: Value) -> bool:
+    """A figure in a parenthetical remark ("(6 tháng đầu năm tăng trưởng âm 2,07%)"): context, not a record.
+    A bare figure in parentheses ("hoàn thành (100%)") still is one."""
+    if not _in_parentheses(clause, value.start):
+        return False
+    open_at = clause.rfind("(", 0, value.start)
+    close_at = clause.find(")", value.end)
+    inside = clause[open_at + 1 : close_at if close_at >= 0 else len(clause)]
+    return bool(re.search(r"[^\W\d_]{2,}", inside.replace(value.text, "")))
+
+
+# ---- one chunk -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    source: str
+    title: str
+    number: str | None
+    date: str | None
+    kind: str  # folded document kind
+    period: str | None
+
+
+def _is_target_list(chunk: StoredChunk) -> bool:
+    """A list item (or paragraph) under a heading that announces targets."""
+    path = [str(p) for p in (chunk.metadata.get("section_path") or [])] or [chunk.section]
+    # "… các chỉ tiêu chủ yếu", "… với các mục tiêu", "Phát triển kinh tế số đến năm 2030": a list of targets.
+    return any(_TARGET_LIST_HEADING.search(fold(p)) or re.search(r"\bden nam (?:19|20)\d{2}\b", fold(p)) for p in path)
+
+
+def _section_period(chunk: StoredChunk) -> str | None:
+    for part in reversed([str(p) for p in (chunk.metadata.get("section_path") or [])]):
+        found = _period_of(part)
+        if found:
+            return found
+    return None
+
+
+def _location(chunk: StoredChunk) -> str:
+    return chunk.section or "toàn văn"
+
+
+def _record(
+    chunk: StoredChunk, k: int, ctx: _Context, *, indicator: str, value: Value, period: str | None,
+    status: str, comparison: str | None, quote: str, qualifier: str | None, location: str,
+) -> IndicatorRecord:
+    return IndicatorRecord(
+        id=f"{chunk.chunk_id}:{k}", indicator=indicator, key=indicator_key(indicator), value_text=value.text,
+        numbers=value.numbers, unit=value.unit, period=period, status=status, comparison=comparison,
+        source=ctx.source, title=ctx.title, number=ctx.number, date=ctx.date, location=location,
+        quote=quote, chunk_id=chunk.chunk_id, qualifier=qualifier,
+    )
+
+
+def _after_words(clause: str, value: Value, next_start: int) -> tuple[str, int]:
+    """What follows a value up to the next figure or link, and where it ends:
+    "80% xã đạt chuẩn nông thôn mới" → "xã đạt chuẩn nông thôn mới"."""
+    tail = clause[value.end : next_start]
+    tail = re.split(r"[,;:(]|\btrong đó\b|\bso với\b|\bso\b|\bvới\b", tail)[0]
+    words = tail.split()[:12]
+    return _TRAILING.sub("", " ".join(words)).strip(" ,;:-–"), value.end + len(tail)
+
+
+def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
+    text = chunk.text
+    if re.match(r"\s*\*?(?:căn cứ|xét tờ trình|theo đề nghị)\b", text, re.IGNORECASE):
+        return []  # the legal basis cites other documents' numbers, never this one's figures
+    is_item = chunk.metadata.get("chunk_kind") == "item"
+    target_list = _is_target_list(chunk) and is_item
+    clauses = split_clauses(text)
+    # The passage's own period is in its first clause with words ("**3. **Phấn đấu … đến năm 2030 …").
+    opening = next((c.text for c in clauses if re.search(r"[^\W\d_]{2,}", c.text)), "")
+    passage_period = _period_of(opening) or _section_period(chunk) or ctx.period
+    records: list[IndicatorRecord] = []
+    first_indicator: str | None = None
+    in_breakdown = False  # after "trong đó": the figures are parts of the passage's first indicator
+    lead: str | None = None  # after "X: …" in a passage: its figures are parts of X
+    for clause in clauses:
+        in_breakdown = in_breakdown or bool(re.match(r"^(?:trong đó|riêng)\b", clause.text, re.IGNORECASE))
+        previous_end = 0
+        previous_indicator: str | None = None
+        clause_period = _period_of(clause.text)
+        values = find_values(clause.text)
+        for n, value in enumerate(values):
+            before_start = previous_end
+            before = clause.text[previous_end : value.start]
+            previous_end = value.end
+            if _aside(clause.text, value):
+                continue
+            if not (target_list or _RESULT_VERB.search(fold(before.rstrip()))):
+                continue
+            if value.counted and not (target_list or _has_measure_verb(before)):
+                continue
+            if ":" in before and not re.match(r"^\s*(?:trong đó|gồm|cụ thể)\s*:", before, re.IGNORECASE):
+                # "Cơ cấu kinh tế đến năm 2025: Khu vực I chiếm …": the words before ":" head what follows.
+                head, label = before.rsplit(":", 1)
+                if re.search(r"[^\W\d_]", label):
+                    before = label
+                    lead = clean_indicator(head, split_links=not is_item) or lead
+                else:
+                    before = head  # "Tổng thu ngân sách …: 3.790.000 triệu đồng": the colon is the verb
+            own = clean_indicator(before, split_links=not is_item)
+            next_start = values[n + 1].start if n + 1 < len(values) else len(clause.text)
+            after, after_end = _after_words(clause.text, value, next_start)
+            if value.counted:
+                # "Công nhận 05 xã đạt chuẩn nông thôn mới": the counted noun and what it says are the indicator.
+                own = " ".join(w for w in (own, value.unit or "", after) if w)
+                previous_end = after_end
+            elif len(own.split()) <= 2 and after and not previous_indicator:
+                # "Có 80% xã đạt chuẩn …", "hoàn thành (100%) việc xóa nhà tạm": the words after name it.
+                own = " ".join(w for w in (own, after) if w)
+                previous_end = after_end
+            if not own:
+                own = previous_indicator or (value.unit if value.unit and "/" in value.unit else "") or ""
+            elif previous_indicator and len(own.split()) <= 4 and fold(own) not in fold(previous_indicator):
+                # "tổng giá trị sản phẩm Xoài …, tốc độ tăng bình quân 08 - 09%/năm": a short name after
+                # another figure of the clause is that figure's subject's.
+                own = f"{previous_indicator}: {own}"
+            if not own:
+                continue
+            parent = clause.lead or lead or (first_indicator if in_breakdown else None)
+            indicator = f"{parent}: {own}" if parent and fold(parent) not in fold(own) else own
+            previous_indicator = own
+            if not in_breakdown:
+                first_indicator = first_indicator or indicator
+            compared = _comparison(clause.text, value)
+            comparison = compared.text if compared else None
+            if compared:
+                previous_end = max(previous_end, compared.end)
+            local = re.split(r",\s*", before)[-1]
+            status = _status(local, clause.text, chunk.section, ctx.kind, target_list)
+            if comparison and status != TARGET:
+                status = COMPARISON
+            period = _period_of(before) or clause_period or passage_period
+            if not _period_of(before) and _PER_YEAR.search(f"{before} {value.unit or ''}"):
+                period = next((p for p in (passage_period, ctx.period) if p and "-" in p), period)
+            stated = with_bounds(clause.text, value, before_start)
+            previous_end = max(previous_end, stated.end)
+            records.append(
+                _record(
+                    chunk, len(records), ctx, indicator=indicator, value=stated, period=period, status=status,
+                    comparison=comparison, quote=text, qualifier=_qualifier(before), location=_location(chunk),
+                )
+            )
+    return records
+
+
+def _has_measure_verb(before: str) -> bool:
+    return bool(re.search(r"\b(?:đạt|tăng|giảm|có|thành lập|giải quyết|đào tạo|thu hút)\b[^,;]*$", before, re.IGNORECASE))
+
+
+# Column headers that say a column's figures are estimates, results or plans.
+_COLUMN_STATUS = [
+    (re.compile(r"\b(?:uth|uoc)\b"), ESTIMATE),
+    (re.compile(r"\b(?:kh|ke hoach|muc tieu|chi tieu|du toan|du kien|dinh huong)\b"), TARGET),
+    (re.compile(r"\b(?:th|thuc hien|ket qua)\b"), ACHIEVED),
+    (re.compile(r"\bso sanh\b|%\s*(?:so|kh)|\bty le\b.*\bso\b"), COMPARISON),
+]
+
+
+def _row_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
+    meta = chunk.metadata
+    columns = [str(c) for c in (meta.get("columns") or [])]
+    cells = [str(c) for c in (meta.get("cells") or [])]
+    if not cells:
+        return []
+    label_at = next(
+        (i for i, c in enumerate(cells) if re.search(r"[^\W\d_]{2,}", _plain(c)) and not _is_ordinal(_plain(c))), None
+    )
+    if label_at is None:
+        return []
+    label = _plain(cells[label_at])
+    unit_col = next((i for i, c in enumerate(columns) if re.fullmatch(r"dvt|don vi(?: tinh)?", fold_col(c))), None)
+    row_unit = _plain(cells[unit_col]) if unit_col is not None and unit_col < len(cells) else None
+    path = [str(p) for p in (meta.get("section_path") or [])]
+    # The row's parents in the table ("1 Cà Phê › Diện tích"): a bare "Diện tích" names nothing alone.
+    table_title = str(meta.get("table_title") or "")
+    # A row's parent row (not the table's own caption) names what a bare label measures.
+    has_parent = len(path) >= 2 and path[-1].endswith(label) and _plain(path[-2]) != _plain(table_title)
+    parent = _plain(re.sub(r"^[\dIVXLC]+\.?\s+", "", path[-2])) if has_parent else ""
+    parent_words = set(indicator_key(parent).split())
+    indicator = f"{parent} – {label}" if parent_words - set(indicator_key(label).split()) else label
+    table_period = _period_of(table_title) or ctx.period
+    records: list[IndicatorRecord] = []
+    for i, cell in enumerate(cells):
+        if i in (label_at, unit_col):
+            continue
+        raw = _plain(cell)
+        if not re.fullmatch(rf"-?\s?(?:{_NUM})(?:\s?%)?", raw) or parse_vn_number(raw.strip("-% ")) is None:
+            continue
+        at = chunk.text.find(raw)
+        if at < 0:
+            continue  # value text must be the document's own
+        header = columns[i] if i < len(columns) else ""
+        if re.search(r"\b(?:stt|tt|mã)\b", fold(header)):
+            continue
+        unit = "%" if raw.endswith("%") else _header_unit(header) or row_unit
+        value = Value(at, at + len(raw), raw, (float(parse_vn_number(raw.strip("-% ")) or 0),), unit, False)
+        status = next((s for p, s in _COLUMN_STATUS if p.search(fold(header))), None)
+        status = status or (TARGET if ctx.kind.startswith(_TARGET_KINDS) else ACHIEVED)
+        period = header_period(header) or table_period
+        column_indicator = indicator
+        header_name = re.sub(r"\(.*?\)", "", header.split("/")[-1]).strip()
+        if header_name and not _period_of(header_name) and not _COLUMN_STATUS[0][0].search(fold(header_name)):
+            column_indicator = f"{indicator} – {header_name}"  # "Xoài – Giá trị tham gia xuất khẩu"
+        location = f"{_location(chunk)} · cột {header}" if header else _location(chunk)
+        records.append(
+            _record(
+                chunk, len(records), ctx, indicator=column_indicator, value=value, period=period, status=status,
+                comparison=None, quote=chunk.text, qualifier=None, location=location,
+            )
+        )
+    return records
+
+
+def header_period(header: str) -> str | None:
+    """A column's period: "GIAI ĐOẠN 2026 - 2030 / Năm 2027" → "2027", "Kế hoạch 2026 / Lượng (Tấn)" → "2026".
+    The innermost header level that names a year speaks for the column; a header's year needs no "năm"."""
+    for level in reversed(header.split("/")):
+        found = _period_of(level)
+        if found:
+            return found
+        years = re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", level)
+        if len(years) == 1:
+            return years[0]
+        if len(years) == 2:
+            return f"{years[0]}-{years[1]}"
+    return None
+
+
+def fold_col(text: str) -> str:
+    return fold(_plain(text)).strip()
+
+
+def _plain(cell: str) -> str:
+    return re.sub(r"[*_`]+", "", cell).strip()
+
+
+def _is_ordinal(text: str) -> bool:
+    return bool(re.fullmatch(r"[IVXLC]+\.?|[a-zđ]\)?|\d+(?:\.\d+)*\.?|[-+•]", text.strip()))
+
+
+def _header_unit(header: str) -> str | None:
+    m = re.search(r"\(([^()]*)\)", header)
+    return m.group(1).strip() if m and not re.search(r"\d{4}", m.group(1)) else None
+
+
+def extract_indicators(chunks: Sequence[StoredChunk], meta: Mapping[str, Any]) -> list[IndicatorRecord]:
+    """Every indicator figure in one document's chunks (in document order)."""
+    if not chunks:
+        return []
+    ctx = _Context(
+        source=str(meta.get("source") or chunks[0].source),
+        title=str(meta.get("title") or meta.get("source") or chunks[0].source),
+        number=meta.get("number") or None,
+        date=meta.get("date") or None,
+        kind=fold(str(meta.get("kind") or "")),
+        period=(str(meta.get("period")).replace(" ", "") if meta.get("period") else None),
+    )
+    if ctx.period and not re.fullmatch(r"\d{4}(?:-\d{4})?", ctx.period):
+        ctx = _Context(ctx.source, ctx.title, ctx.number, ctx.date, ctx.kind, nfc(str(meta.get("period"))))
+    records: list[IndicatorRecord] = []
+    for chunk in sorted(chunks, key=lambda c: c.ordinal):
+        if chunk.metadata.get("chunk_kind") == "row" or chunk.metadata.get("cells"):
+            records.extend(_row_records(chunk, ctx))
+        else:
+            records.extend(_text_records(chunk, ctx))
+    return records

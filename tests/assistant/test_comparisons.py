@@ -1,0 +1,68 @@
+"""Questions that compare one indicator across documents and periods: recognised, and their periods read."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from assistant.comparisons import asks_comparison
+from assistant.query import named_periods
+
+if TYPE_CHECKING:
+    from assistant.service import Assistant
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "GRDP năm 2020 đạt bao nhiêu so với mục tiêu giai đoạn 2021-2025?",
+        "Chỉ tiêu tỷ lệ hộ nghèo qua các văn bản?",
+        "So sánh kim ngạch xuất khẩu năm 2025 với kế hoạch 5 năm",
+        "ty le do thi hoa qua cac nam the nao",
+    ],
+)
+def test_comparison_questions_are_recognised(question: str) -> None:
+    assert asks_comparison(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu?",
+        "6 tháng đầu năm 2023 GRDP tăng bao nhiêu so với cùng kỳ?",
+        "Kế hoạch 5 năm 2021-2025 đặt GRDP bình quân đầu người cuối năm 2025 là bao nhiêu?",
+    ],
+)
+def test_one_figure_questions_are_not_comparisons(question: str) -> None:
+    assert not asks_comparison(question)
+
+
+def test_every_period_a_comparison_names_is_read() -> None:
+    assert named_periods("Năm 2025 so với kế hoạch 5 năm, kim ngạch xuất khẩu thế nào?") == ("2025", "2021-2025")
+    assert named_periods("GRDP 6 tháng đầu năm 2023 so với mục tiêu giai đoạn 2021-2025") == (
+        "6 tháng đầu năm 2023",
+        "2021-2025",
+    )
+    assert named_periods("tăng 5% so với cùng kỳ 2022, năm 2023 đạt bao nhiêu") == ("2023",)
+
+
+@pytest.mark.slow
+def test_a_comparison_quotes_each_documents_figure_with_its_own_citation(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("GRDP năm 2020 đạt bao nhiêu so với mục tiêu giai đoạn 2021-2025?")
+    assert result.found
+    assert "3,49%" in result.answer and "8,5%-9,5%" in result.answer
+    cited = {c.source for c in result.citations}
+    assert {"001_41c8df0f7ff6743b.txt", "002_dafdf37ecc6638ab.txt"} <= cited
+    for figure in ("3,49%", "8,5%-9,5%"):
+        line = next(line for line in result.answer.splitlines() if figure in line)
+        n = int(line.rsplit("[", 1)[1].rstrip("]"))
+        assert figure in result.citations[n - 1].quote  # each figure is in the passage its citation quotes
+    assert "không tự tính" in result.answer  # no arithmetic of its own
+
+
+@pytest.mark.slow
+def test_a_period_no_document_gives_is_said_plainly(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Kim ngạch xuất khẩu năm 2030 so với kế hoạch 5 năm 2021-2025?")
+    assert result.found and "10.000 triệu USD" in result.answer
+    assert "Năm 2030: các văn bản đã nạp không ghi số liệu" in result.answer
