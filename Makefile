@@ -67,9 +67,13 @@ eval: setup
 	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
 	done
 	if [ -d $(PROVINCES) ]; then \
+	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest $(PROVINCES) --no-progress --no-eval || exit 1; \
+	  for set in $(PROVINCE_SETS); do \
+	    ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
+	  done; \
 	  $(BIN)/python -m evals.archive .data/ci-eval-archive || exit 1; \
-	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest $(PROVINCES) .data/ci-eval-archive --no-progress --no-eval || exit 1; \
-	  for set in $(PROVINCE_SETS) $(ARCHIVE_SETS); do \
+	  ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant ingest .data/ci-eval-archive --no-progress --no-eval || exit 1; \
+	  for set in $(ARCHIVE_SETS); do \
 	    ASSISTANT_DATA_DIR=.data/ci-eval $(BIN)/assistant eval --no-baseline --dataset $$set || exit 1; \
 	  done; \
 	else echo "*** $(PROVINCES) not found: the sets over other provinces' documents were not run ***"; fi

@@ -19,10 +19,11 @@ from assistant.terms import TermWeights, tokens
 from ingest.indicators import IndicatorRecord
 from ingest.text import fold
 
-# Words that ask for one indicator across periods or documents. "So với cùng kỳ" is not one: it asks
-# for the change a report states within itself.
+# Words that ask for one indicator across periods or documents: "so với" a plan, target or period.
+# "So với cùng kỳ", "so với cả nước" are not: they ask for a change one document states itself.
 _COMPARISON_RE = re.compile(
-    r"\bso voi\b(?! cung ky)|\bso sanh\b|\bqua cac\b|\bqua tung\b|\bcac (?:van ban|nam|ky|giai doan)\b"
+    r"\bso voi(?: \w+){0,3} (?:ke hoach|muc tieu|chi tieu|nghi quyet|giai doan|nhiem ky|5 nam|nam (?:19|20)\d\d)\b"
+    r"|\bso sanh\b|\bqua cac\b|\bqua tung\b|\bcac (?:van ban|nam|ky|giai doan)\b"
     r"|\bthay doi (?:the nao|ra sao|nhu the nao)\b|\bchenh lech\b|\btang hay giam\b"
 )
 # Units of the ranking searched for the indicator the question is about.
@@ -31,10 +32,12 @@ INDICATOR_UNITS = 5
 MAX_RECORDS = 8
 
 
-# A period as a question writes it: a year, a range, "5 năm", "nhiệm kỳ".
-_PERIOD_MENTION_RE = re.compile(r"\b(?:19|20)\d{2}\b|\b\d{2}\s*-\s*\d{2}\b|\b5 nam\b|\bnhiem ky\b")
+# A period as a question writes it: a year (a range is two), "5 năm", "nhiệm kỳ".
+# Not the year of a document number ("58/2025/NQ-HĐND").
+_PERIOD_MENTION_RE = re.compile(r"(?<!/)\b(?:19|20)\d{2}\b(?!/)|\b5 nam\b|\bnhiem ky\b")
 # Words that join two periods asked about side by side ("giai đoạn 2021-2025 và năm 2025").
-_JOINING_RE = re.compile(r"\bva\b|\bcon\b|\bvoi\b|[,;]")
+# A comma does not: "theo kế hoạch 2021-2025, cơ cấu đến 2025 …" asks one plan.
+_JOINING_RE = re.compile(r"\bva\b|\bcon\b|\bvoi\b")
 
 
 def asks_comparison(question: str) -> bool:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 import ingest.indicators as indicators_module
+from assistant.places import place_named, place_of
 from ingest.indicators import IndicatorRecord, extract_indicators, indicator_key
 from ingest.text import fold
 
@@ -131,9 +132,16 @@ def pair_features(a: IndicatorRecord, b: IndicatorRecord, cosine: float) -> Pair
     )
 
 
-def group_records(records: Sequence[IndicatorRecord], vectors: Sequence[Sequence[float]]) -> list[list[int]]:
+def group_records(
+    records: Sequence[IndicatorRecord],
+    vectors: Sequence[Sequence[float]],
+    places: Sequence[str | None] | None = None,
+) -> list[list[int]]:
     """Indices of records grouped by indicator: complete linkage, so a vague name ("Sản lượng") cannot
-    chain two different indicators into one group; every pair inside a group is the same indicator."""
+    chain two different indicators into one group; every pair inside a group is the same indicator.
+    `places` (the province of each record's document, None when it names none): one province's GRDP
+    growth is never grouped with another's."""
+    where = list(places) if places is not None else [None] * len(records)
     raw = np.asarray(vectors, dtype=np.float32).reshape(len(records), -1)
     norms = np.linalg.norm(raw, axis=1, keepdims=True)
     matrix = raw / np.where(norms == 0, 1, norms)
@@ -142,16 +150,18 @@ def group_records(records: Sequence[IndicatorRecord], vectors: Sequence[Sequence
         by_class.setdefault(unit_class(record.unit), []).append(i)
     groups: list[list[int]] = []
     for members in by_class.values():
-        groups.extend(_complete_linkage(members, records, matrix))
+        groups.extend(_complete_linkage(members, records, matrix, where))
     return groups
 
 
-def _complete_linkage(members: list[int], records: Sequence[IndicatorRecord], matrix: Any) -> list[list[int]]:
-    # Records with the same indicator name start together: their pair test is trivially true.
+def _complete_linkage(
+    members: list[int], records: Sequence[IndicatorRecord], matrix: Any, places: Sequence[str | None]
+) -> list[list[int]]:
+    # Records with the same indicator name (and place) start together: their pair test is trivially true.
     clusters: dict[int, list[int]] = {}
-    name_cluster: dict[str, int] = {}
+    name_cluster: dict[tuple[str, str], int] = {}
     for i in members:
-        name = fold(records[i].indicator)
+        name = (places[i] or "", fold(records[i].indicator))
         if name in name_cluster:
             clusters[name_cluster[name]].append(i)
         else:
@@ -169,7 +179,8 @@ def _complete_linkage(members: list[int], records: Sequence[IndicatorRecord], ma
         pair = (i, j) if i < j else (j, i)
         if pair not in cache:
             cos = float(matrix[i] @ matrix[j])
-            cache[pair] = (pair_features(records[i], records[j], cos).same_indicator(), cos)
+            other_place = places[i] is not None and places[j] is not None and places[i] != places[j]
+            cache[pair] = (not other_place and pair_features(records[i], records[j], cos).same_indicator(), cos)
         return cache[pair]
 
     candidates: list[tuple[float, int, int]] = []
@@ -201,6 +212,17 @@ def _complete_linkage(members: list[int], records: Sequence[IndicatorRecord], ma
             owner[b] = a
             members_of[a].extend(members_of.pop(b))
     return [[i for h in group for i in clusters[h]] for group in members_of.values()]
+
+
+def _document_places(documents: Sequence[Any]) -> dict[str, str | None]:
+    """Each document's province: from its issuer ("UBND tỉnh Bến Tre"), else a province another document
+    is issued by that its title names (a news article "Bến Tre tập trung …" has no issuer of the province)."""
+    places = {doc.source: place_of(dict(doc.meta)) for doc in documents}
+    known = sorted({p for p in places.values() if p})
+    for doc in documents:
+        if places[doc.source] is None:
+            places[doc.source] = place_named(fold(str(doc.meta.get("title") or "")), known)
+    return places
 
 
 # ---- ordering and labels --------------------------------------------------------------------------------
@@ -381,8 +403,9 @@ class IndicatorTable:
         for _, entry in sorted(self._documents.items()):
             records.extend(entry.records)
             vectors.extend(entry.vectors)
+        places = _document_places(self.index.documents())
         groups = []
-        for members in group_records(records, vectors):
+        for members in group_records(records, vectors, [places.get(r.source) for r in records]):
             ordered = tuple(sorted((records[i] for i in members), key=_record_sort_key))
             groups.append(IndicatorGroup(id=_group_id(ordered), label=_label(ordered), records=ordered))
         return sorted(groups, key=lambda g: (fold(g.label), g.id))

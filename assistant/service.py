@@ -248,6 +248,8 @@ class Assistant:
         summary = ingest_paths(
             list(paths), index=self.index, embeddings=self.embeddings, prune=prune, progress=progress,
             max_file_bytes=int(settings.max_upload_mb * MB), commit_every=settings.ingest_commit_every,
+            # Answers beside an upload come first: the ingest's threads run at a lower priority.
+            background=True,
         )
         self._refresh()
         return summary

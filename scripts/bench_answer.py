@@ -33,7 +33,7 @@ def _percentile(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None, help="index location (default: settings)")
-    parser.add_argument("--dataset", type=Path, nargs="*", default=sorted((ROOT / "evals").glob("*.jsonl")))
+    parser.add_argument("--dataset", type=Path, nargs="*", default=sorted(p for p in (ROOT / "evals").glob("*.jsonl") if not p.name.endswith("_gold.jsonl")))
     parser.add_argument("--rounds", type=int, default=1, help="passes over the questions (round 1: never asked before)")
     parser.add_argument("--max-p95", type=float, default=None, help="fail when round 1's p95 (ms) is above this")
     args = parser.parse_args()

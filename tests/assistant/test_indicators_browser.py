@@ -15,22 +15,12 @@ from assistant.server import create_app, serve_in_thread
 from assistant.service import Assistant
 from assistant.settings import Settings
 from tests.assistant.indicator_files import column, header, xlsx_rows
-from tests.assistant.test_ui_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, visible_english
+from tests.assistant.test_ui_browser import ARTIFACTS, CHROMIUM, VIEWPORTS, visible_english
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
 ]
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture(scope="module")
 def app_url(

@@ -14,7 +14,7 @@ import pytest
 
 from assistant.server import create_app, serve_in_thread
 from assistant.service import Assistant
-from tests.assistant.test_ui_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORTS
+from tests.assistant.test_ui_browser import ARTIFACTS, CHROMIUM, VIEWPORTS
 from tests.conftest import make_settings
 
 READER_KEY = "doc-chi-tieu-2025"
@@ -31,16 +31,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
