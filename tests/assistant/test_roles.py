@@ -21,6 +21,7 @@ from assistant.jobs import UploadJobs
 from assistant.server import create_app, serve_in_thread
 from assistant.service import Assistant
 from assistant.ui import ADMIN_ONLY, ChatUI
+from tests.assistant.upload_documents import FLOWERS, TOURISM
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.slow
@@ -31,20 +32,6 @@ NONE: dict[str, str] = {}
 WRONG = {"Authorization": "Bearer khong-dung"}
 READER = {"Authorization": f"Bearer {READER_KEY}"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
-TOURISM = """NGHỊ QUYẾT
-Về phát triển du lịch huyện Ba Tri đến năm 2030
-
-Điều 1. Chỉ tiêu chủ yếu
-a) Đón 1.250.000 lượt khách du lịch vào năm 2030;
-b) Doanh thu từ du lịch đạt 3.400 tỷ đồng vào năm 2030.
-"""
-FLOWERS = """NGHỊ QUYẾT
-Về phát triển hoa kiểng huyện Chợ Lách năm 2025
-
-Điều 1. Chỉ tiêu chủ yếu
-a) Diện tích hoa kiểng của huyện đạt 2.345 ha;
-b) Tỷ lệ lao động qua đào tạo đạt 72%.
-"""
 QUESTION = {"question": "Số lượt khách du lịch huyện Ba Tri năm 2030 là bao nhiêu?"}
 
 
