@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from assistant.answerer import ScoredUnit, Selection
+from assistant.answerer import Selection
 from assistant.indicators import IndicatorGroup
 from assistant.retriever import chunk_id_of
 from assistant.terms import TermWeights, tokens
@@ -56,7 +56,6 @@ class Comparison:
     """The indicator found, its figures for the periods asked, and the periods no document gives."""
 
     group: IndicatorGroup
-    unit: ScoredUnit  # the unit that named the indicator
     records: tuple[IndicatorRecord, ...]
     missing_periods: tuple[str, ...]
 
@@ -122,7 +121,7 @@ def find_comparison(
         )
         if not sure:
             return None
-        return Comparison(group, scored, tuple(records[:MAX_RECORDS]), missing)
+        return Comparison(group, tuple(records[:MAX_RECORDS]), missing)
     return None
 
 

@@ -144,24 +144,9 @@ def indicator_list(groups: Sequence[IndicatorGroup], filters: IndicatorFilters) 
 
 
 def _value(record: Any) -> IndicatorValue:
-    return IndicatorValue(
-        id=record.id,
-        indicator=record.indicator,
-        key=record.key,
-        value_text=record.value_text,
-        numbers=list(record.numbers),
-        unit=record.unit,
-        period=record.period,
-        status=record.status,
-        comparison=record.comparison,
-        source=record.source,
-        title=record.title,
-        number=record.number,
-        date=display_date(record.date),
-        location=record.location,
-        quote=record.quote,
-        chunk_id=record.chunk_id,
-    )
+    # The record's own fields, but its numbers as a list and its date as officials write it.
+    fields = {name: getattr(record, name) for name in IndicatorValue.model_fields}
+    return IndicatorValue(**{**fields, "numbers": list(record.numbers), "date": display_date(record.date)})
 
 
 # ---------------------------------------------------------------- rows (CSV, .xlsx, the UI table)

@@ -177,7 +177,7 @@ class Assistant:
         if found is None:
             return None
         cited: list[RankedChunk] = []
-        documents = {doc.source: dict(doc.meta) for doc in self.index.documents()}
+        documents = self.retriever.document_meta  # every indexed document's metadata, kept since the last refresh
 
         def cite(record: IndicatorRecord) -> int:
             for n, item in enumerate(cited, start=1):

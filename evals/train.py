@@ -142,38 +142,34 @@ class Fit:
         return AnswerModel(tuple(self.rank_weights), tuple(self.decision_weights), threshold, extra_share, "", {})
 
 
-def document_weights(examples: Sequence[Example], balanced: bool = True) -> list[float]:
-    """Balanced: each document weighs the same, however many questions it has, so a new province's plan
-    counts as much as the bundled report that has seventy questions (mean weight 1). Not balanced: each
-    question weighs the same (better leave-one-document-out over all questions, worse on the provinces'
-    held-out questions: see the stop note)."""
-    if not balanced:
-        return [1.0] * len(examples)
+def document_weights(examples: Sequence[Example]) -> list[float]:
+    """Each document weighs the same, however many questions it has: a new province's plan counts as
+    much as the bundled report that has seventy questions (mean weight 1)."""
     sizes = Counter(e.group for e in examples)
     mean = len(examples) / len(sizes)
     return [mean / sizes[e.group] for e in examples]
 
 
-def _fit_ranking(examples: Sequence[Example], l2: float, balanced: bool = True) -> list[float]:
+def _fit_ranking(examples: Sequence[Example], l2: float) -> list[float]:
     kept = [e for e in examples if any(c.label for c in e.candidates)]
     groups = [(_matrix(e), np.asarray([c.label for c in e.candidates], dtype=float)) for e in kept]
-    return fit_ranking(groups, l2=l2, group_weights=document_weights(kept, balanced))
+    return fit_ranking(groups, l2=l2, group_weights=document_weights(kept))
 
 
-def fit(examples: Sequence[Example], l2: float, balanced: bool = True) -> Fit:
+def fit(examples: Sequence[Example], l2: float) -> Fit:
     """The ranking from questions with a right unit among their candidates; then the decision from
     every question: is the unit that ranking puts first a right one?
 
     The decision learns from rankings of questions whose document the ranking never saw (inner
     leave-one-document-out), so it learns how sure to be of a document it has not met.
     """
-    rank_weights = _fit_ranking(examples, l2, balanced)
+    rank_weights = _fit_ranking(examples, l2)
     rows: list[list[float]] = []
     labels: list[int] = []
     weights: list[float] = []
-    balance = dict(zip((id(e) for e in examples), document_weights(examples, balanced), strict=True))
+    balance = dict(zip((id(e) for e in examples), document_weights(examples), strict=True))
     for group in sorted({e.group for e in examples}):
-        inner = np.asarray(_fit_ranking([e for e in examples if e.group != group], l2, balanced))
+        inner = np.asarray(_fit_ranking([e for e in examples if e.group != group], l2))
         for e in examples:
             if e.group != group or not e.candidates:
                 continue
@@ -185,11 +181,11 @@ def fit(examples: Sequence[Example], l2: float, balanced: bool = True) -> Fit:
     return Fit(rank_weights, fit_logistic(rows, labels, l2=l2, sample_weights=weights))
 
 
-def out_of_fold(examples: Sequence[Example], l2: float, balanced: bool = True) -> list[Ranking]:
+def out_of_fold(examples: Sequence[Example], l2: float) -> list[Ranking]:
     """Each question ranked and decided by a fit that never saw its document's questions."""
     rankings: list[Ranking] = [Ranking([], [], 0.0) for _ in examples]
     for group in sorted({e.group for e in examples}):
-        model = fit([e for e in examples if e.group != group], l2, balanced).model()
+        model = fit([e for e in examples if e.group != group], l2).model()
         for i, example in enumerate(examples):
             if example.group == group:
                 rankings[i] = model.rank_vectors(_matrix(example))
