@@ -135,8 +135,17 @@ def _period_phrase(period: str | None) -> str:
     return period[0].upper() + period[1:]
 
 
-def compose_comparison(comparison: Comparison, cite: Callable[[IndicatorRecord], int], source_phrase: Callable[[IndicatorRecord], str]) -> str:
-    """One line per figure: its period, what kind of figure it is, the words as written, its source."""
+def compose_comparison(
+    comparison: Comparison,
+    cite: Callable[[IndicatorRecord], int],
+    source_phrase: Callable[[IndicatorRecord], str],
+    question: str = "",
+) -> str:
+    """One line per figure: its period, what kind of figure it is, the words as written, its source.
+
+    A period no document gives a figure for is named as the question named it: "kế hoạch 5 năm" was
+    resolved to the plan period of the indexed documents, and a year no quote bears out must not
+    appear in the answer."""
     lines = [f"Chỉ tiêu \"{comparison.group.label}\" trong các văn bản đã nạp:"]
     for record in comparison.records:
         status = f" ({record.status})" if record.status else ""
@@ -147,7 +156,10 @@ def compose_comparison(comparison: Comparison, cite: Callable[[IndicatorRecord],
             f"- {_period_phrase(record.period)}{status}: {named}\"{record.value_text}\"{extra}"
             f" — theo {source_phrase(record)} [{cite(record)}]"
         )
+    folded_question = fold(question)
     for period in comparison.missing_periods:
-        lines.append(f"- {_period_phrase(period)}: các văn bản đã nạp không ghi số liệu của chỉ tiêu này.")
+        written = all(year in folded_question for year in re.findall(r"\d{4}", period))
+        label = _period_phrase(period) if written or not question else "Kế hoạch 5 năm"
+        lines.append(f"- {label}: các văn bản đã nạp không ghi số liệu của chỉ tiêu này.")
     lines.append("Các số liệu được trích nguyên văn từ từng văn bản; trợ lý không tự tính chênh lệch.")
     return "\n".join(lines)

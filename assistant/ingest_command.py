@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from assistant.components import build_embeddings, open_index
+from assistant.components import build_embeddings, open_index, start_shared_reindex
 from assistant.indicators import IndicatorTable
 from assistant.settings import Settings
 from ingest.pipeline import FileOutcome, IngestSummary, RunProgress, ingest_paths
@@ -127,6 +127,8 @@ def _start_reindex(settings: Settings) -> list[StoredDocument]:
     The old index is renamed (one atomic step), not deleted, until the re-index has finished: a re-index
     killed half-way is started again from the same documents, and uploads (no file at hand) survive."""
     backup = settings.data_dir / REINDEX_SOURCE
+    if settings.chroma_url:  # the index is on the Chroma server: copied to backup, then dropped there
+        return start_shared_reindex(settings, backup)
     if backup.exists():
         shutil.rmtree(settings.index_dir, ignore_errors=True)  # a re-index was interrupted: start it again
     elif settings.index_dir.exists():

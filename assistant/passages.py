@@ -27,6 +27,11 @@ _DATE_BEFORE_RE = re.compile(r"\bngày\s*$", re.IGNORECASE)
 # A heading or list number opening a passage ("3. Rà soát", "3.4 Tập trung"): an ordinal, not a figure.
 _HEADING_NUMBER_RE = re.compile(r"\s*(?:\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s)")
 _UNIT_WORD_RE = re.compile(r"%|[^\W\d_]+")
+# Markdown emphasis in crawled pages. A run closing one bold span and opening the next ("****"), a run
+# after a sentence's end, or a closing run before a capitalised word ("bộ máy ** Trên cơ sở") ends a
+# heading or a paragraph the crawl glued to the next one: a unit boundary. Other runs are only styling.
+_EMPHASIS_BOUNDARY_RE = re.compile(r"\*{4,}|(?<=[.!?…:;])\s*\*{2,}|\s\*{2,}\s+(?=[A-ZÀ-ỸĐ])")
+_EMPHASIS_RE = re.compile(r"\*{2,}")
 
 
 @dataclass(frozen=True)
@@ -100,13 +105,24 @@ def _context(item: RankedChunk) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _without_emphasis(text: str) -> str:
+    return collapse(_EMPHASIS_RE.sub(" ", text).replace(" ,", ",").replace(" .", "."))
+
+
 def split_units(text: str, section: str = "", is_row: bool = False) -> list[tuple[str, str]]:
     """(text, kind) of each unit of a passage: a row or a short list item whole, else its sentences."""
     text = collapse(text)
     if not text:
         return []
     if is_row:
-        return [(text, "row")]
+        return [(_without_emphasis(text), "row")]
+    if "**" in text:
+        pieces = [_without_emphasis(p) for p in _EMPHASIS_BOUNDARY_RE.split(text)]
+        return [unit for piece in pieces if piece for unit in _split_plain(piece, section)]
+    return _split_plain(text, section)
+
+
+def _split_plain(text: str, section: str) -> list[tuple[str, str]]:
     last_section = section.split("›")[-1].strip() if section else ""
     is_item = bool(_LIST_MARKER_RE.match(text)) or bool(re.fullmatch(r"[a-zđ]\)", last_section))
     if is_item and len(text) <= WHOLE_ITEM_MAX_CHARS:

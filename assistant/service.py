@@ -189,7 +189,7 @@ class Assistant:
         def source_phrase(record: IndicatorRecord) -> str:
             return document_phrase(documents.get(record.source, {"title": record.title, "source": record.source}))
 
-        return ExtractiveAnswer(True, compose_comparison(found, cite, source_phrase), cited)
+        return ExtractiveAnswer(True, compose_comparison(found, cite, source_phrase, selection.intent.interpreted), cited)
 
     def select(self, question: str, history: list[Turn] | None = None) -> tuple[Selection, list[RankedChunk]]:
         """Every candidate unit with its features and probability (the answer, and the model's training data)."""
@@ -208,6 +208,8 @@ class Assistant:
         )
 
     def documents(self) -> list[DocumentInfo]:
+        if self.index.reload():  # another server or process may have added or removed documents
+            self._refresh()
         return [describe_document(doc) for doc in self.index.documents()]
 
     def indicators(

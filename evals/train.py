@@ -40,7 +40,7 @@ from evals.scoring import evidence_key, missing_expected
 REPO = Path(__file__).resolve().parents[1]
 EVALS = REPO / "evals"
 # Never trained on: measured once, at the end, as the honest figure.
-UNTOUCHED = ("provinces_final.jsonl", "archive_final.jsonl")
+UNTOUCHED = ("provinces_final.jsonl", "archive_final.jsonl", "archive_blind.jsonl", "comparisons_blind.jsonl")
 NOT_RANKED = ("comparisons.jsonl",)
 CORPORA = (REPO / "corpus", REPO.parent / "shared" / "corpora" / "provinces")
 L2_CHOICES = (0.3, 1.0, 3.0, 10.0)

@@ -71,6 +71,11 @@ def _http_client(url: str) -> Any:
     return client
 
 
+def http_client(url: str) -> Any:
+    """A client of the Chroma server at `url`, checked to answer (the shared registry opens its own)."""
+    return _http_client(url)
+
+
 def _persistent_client(path: Path) -> Any:
     import chromadb
 
@@ -175,6 +180,15 @@ class ChromaStore:
         for start in range(0, len(id_list), _WRITE_BATCH):
             with self._calling("delete vectors"):
                 self._collection.delete(ids=id_list[start : start + _WRITE_BATCH])
+
+    def metadata_of(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The metadata of these vectors (those that exist), fetched in batches."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), _WRITE_BATCH):
+            with self._calling("read vector metadata"):
+                got = self._collection.get(ids=list(ids[start : start + _WRITE_BATCH]), include=["metadatas"])
+            found.update(zip(got["ids"], (dict(m or {}) for m in got["metadatas"] or []), strict=False))
+        return found
 
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
         if k <= 0:

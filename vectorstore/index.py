@@ -16,6 +16,13 @@ with only what the commit changed (vectorstore/lexical.py): a commit costs time 
 batch, not to the archive. Readers never wait for a writer: everything they use is one immutable
 `_State`, replaced as a whole at each commit, so a search runs on the last committed state while an
 ingest is in progress.
+
+With a Chroma server (chroma_url) the registry and the payloads are records on that server beside the
+vectors (vectorstore/shared_registry.py), so every server process answers from the same documents; only
+write.lock (writers of this machine) stays under index_dir. Writers on different machines cannot share a
+lock: each commit claims the next generation on the server and, when another writer claimed it first,
+is rebased on what that one committed (or refused, if both changed the same document). Readers check
+for a new commit (one record fetched by id) at most every RELOAD_INTERVAL_S seconds.
 """
 
 from __future__ import annotations
@@ -29,16 +36,19 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from vectorstore import shared_registry
 from vectorstore.chroma_store import REINDEX_HINT, ChromaStore, VectorRecord
 from vectorstore.errors import EmbeddingMismatchError, IndexCorruptError, IndexLockedError
 from vectorstore.lexical import LexicalIndex
+from vectorstore.shared_registry import CommitLostError, IndexConflictError, RegistrySnapshot, SharedRegistry
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +60,16 @@ PAYLOAD_DIR = "payloads"
 LEGACY_LEXICAL_DIR = "lexical"
 # Attempts to read a consistent registry and payloads while another process keeps committing.
 _LOAD_ATTEMPTS = 5
+# Commits lost to other servers' writers before a write gives up (each loss is one commit of theirs).
+_COMMIT_ATTEMPTS = 20
+# Payloads read together when loading the index.
+_PAYLOAD_GROUP = 64
 _FORMAT = 1
+# With a shared registry, readers ask the server whether anything was committed at most this often: a
+# document committed through one server is in every other server's answers this many seconds later.
+RELOAD_INTERVAL_S = 2.0
+# The clock reload's interval is measured with (tests replace it).
+_monotonic = time.monotonic
 
 
 class EmbeddingModelInfo(Protocol):
@@ -130,7 +149,7 @@ class _State:
     vector_to_chunk: dict[str, str]
     lexical: LexicalIndex
     generation: int
-    signature: tuple[int, int, int] | None
+    signature: tuple[int, ...] | None  # the registry file's identity, or a shared registry's generation
 
 
 def _empty_state() -> _State:
@@ -211,16 +230,107 @@ def _as_vector(vector: Sequence[float] | Any) -> list[float]:
     return [float(x) for x in vector]
 
 
+def _version(state: _State, source: str) -> str | None:
+    document = state.documents.get(source)
+    return None if document is None else document.write_id
+
+
+class _Registry(Protocol):
+    """Where the registry and the payloads live: files under index_dir, or records on a Chroma server."""
+
+    @property
+    def shared(self) -> bool: ...
+
+    def changed_since(self, signature: tuple[int, ...] | None) -> bool: ...
+
+    def read(self) -> RegistrySnapshot | None: ...
+
+    def read_payloads(self, names: Mapping[str, str]) -> dict[str, Any]: ...
+
+    def write_payloads(self, payloads: Mapping[str, Any]) -> None: ...
+
+    def delete_payloads(self, names: Iterable[str]) -> None: ...
+
+    def commit(self, registry: Mapping[str, Any], generation: int) -> tuple[int, ...] | None: ...
+
+    def collect_garbage(self, live_payloads: set[str], latest: tuple[int, ...] | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _FileRegistry:
+    """registry.json and payloads/*.json under index_dir: the embedded index, and the only writer is the
+    process holding write.lock, so a commit is one atomic file replacement."""
+
+    shared = False
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+
+    @property
+    def _path(self) -> Path:
+        return self.index_dir / REGISTRY_FILE
+
+    @property
+    def _payload_dir(self) -> Path:
+        return self.index_dir / PAYLOAD_DIR
+
+    def changed_since(self, signature: tuple[int, ...] | None) -> bool:
+        return _file_signature(self._path) != signature
+
+    def read(self) -> RegistrySnapshot | None:
+        read = _read_registry(self._path)
+        return None if read is None else RegistrySnapshot(read[0], read[1])
+
+    def read_payloads(self, names: Mapping[str, str]) -> dict[str, Any]:
+        return {
+            name: _read_json(self._payload_dir / name, f"chunks file of {source}") for name, source in names.items()
+        }
+
+    def write_payloads(self, payloads: Mapping[str, Any]) -> None:
+        for name, payload in payloads.items():
+            _write_json_atomic(self._payload_dir / name, payload)
+
+    def delete_payloads(self, names: Iterable[str]) -> None:
+        for name in names:
+            (self._payload_dir / name).unlink(missing_ok=True)
+
+    def commit(self, registry: Mapping[str, Any], generation: int) -> tuple[int, ...] | None:
+        _write_json_atomic(self._path, registry)
+        return _file_signature(self._path)
+
+    def collect_garbage(self, live_payloads: set[str], latest: tuple[int, ...] | None) -> None:
+        # The caller holds write.lock: any payload the registry does not list is an interrupted write's.
+        for path in self._payload_dir.iterdir():
+            if path.name not in live_payloads:
+                path.unlink(missing_ok=True)
+        shutil.rmtree(self.index_dir / LEGACY_LEXICAL_DIR, ignore_errors=True)
+        for path in self.index_dir.glob(f".{REGISTRY_FILE}.*.tmp"):
+            path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        pass
+
+
 class DocumentIndex:
     """Documents, their chunks, vectors and BM25 index; one writer process at a time, any number of readers."""
 
     def __init__(
-        self, index_dir: Path, embeddings: EmbeddingModelInfo, store: ChromaStore, reopen_store: Any
+        self,
+        index_dir: Path,
+        embeddings: EmbeddingModelInfo,
+        store: ChromaStore,
+        reopen_store: Any,
+        registry: _Registry | None = None,
+        reload_interval_s: float = 0.0,
     ):
         self.index_dir = index_dir
         self.embeddings = embeddings
         self._store = store
         self._reopen_store = reopen_store
+        self._registry: _Registry = registry or _FileRegistry(index_dir)
+        self._reload_interval_s = reload_interval_s
+        self._last_check = float("-inf")
         # Writers of this process, one at a time (a batch holds it for a whole ingest). Readers never take it.
         self._write_lock = threading.RLock()
         # Taken briefly: one reload at a time, and never while a writer of this process is at work.
@@ -242,13 +352,35 @@ class DocumentIndex:
         chroma_path: str | Path | None = None,
         chroma_url: str | None = None,
         collection: str = "documents",
+        reload_interval_s: float | None = None,
     ) -> DocumentIndex:
-        """Open (creating if needed) the index; the embedded Chroma store defaults to index_dir/chroma."""
+        """Open (creating if needed) the index; the embedded Chroma store defaults to index_dir/chroma.
+
+        With chroma_url the registry and payloads are on that server too (shared by every server using
+        it) and reload() asks it at most every `reload_interval_s` seconds (RELOAD_INTERVAL_S)."""
         index_dir = Path(index_dir)
-        for sub in ("", PAYLOAD_DIR):
-            (index_dir / sub).mkdir(parents=True, exist_ok=True)
         model_id, dimension = embeddings.model_id, int(embeddings.dimension)
-        _check_registry_model(index_dir, model_id, dimension)
+        registry: _Registry
+        if chroma_url:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            registry = SharedRegistry.open(chroma_url, collection)
+            try:
+                snapshot = registry.read()
+                if snapshot is None and (index_dir / REGISTRY_FILE).exists():
+                    _check_registry_model(index_dir, model_id, dimension)
+                    snapshot = _import_local_registry(index_dir, registry)
+                if snapshot is not None:
+                    _check_model(snapshot.registry, f"the index on {registry.location}", model_id, dimension)
+            except BaseException:
+                registry.close()
+                raise
+            interval = RELOAD_INTERVAL_S if reload_interval_s is None else reload_interval_s
+        else:
+            for sub in ("", PAYLOAD_DIR):
+                (index_dir / sub).mkdir(parents=True, exist_ok=True)
+            _check_registry_model(index_dir, model_id, dimension)
+            registry = _FileRegistry(index_dir)
+            interval = reload_interval_s or 0.0
         path = None if chroma_url else Path(chroma_path) if chroma_path is not None else index_dir / "chroma"
 
         def reopen_store() -> ChromaStore:
@@ -256,7 +388,12 @@ class DocumentIndex:
                 model_id=model_id, dimension=dimension, path=path, url=chroma_url, collection=collection
             )
 
-        index = cls(index_dir, embeddings, reopen_store(), reopen_store)
+        try:
+            store = reopen_store()
+        except BaseException:
+            registry.close()
+            raise
+        index = cls(index_dir, embeddings, store, reopen_store, registry, interval)
         index._collect_garbage_if_idle()
         return index
 
@@ -267,6 +404,7 @@ class DocumentIndex:
                 self._lock_handle = None
                 self._lock_depth = 0
             self._store.close()
+            self._registry.close()
 
     def __enter__(self) -> DocumentIndex:
         return self
@@ -338,12 +476,19 @@ class DocumentIndex:
     def reload(self) -> bool:
         """Pick up what another process committed (cheap when nothing changed). True if the state changed.
 
-        Never waits for a writer: while this process writes (no other process can then commit) or
-        another thread reloads, it returns False at once and readers go on with the last committed state."""
+        Never waits for a writer: while this process writes (its commits catch up with others') or
+        another thread reloads, it returns False at once and readers go on with the last committed state.
+        A shared registry is asked at most every reload_interval_s seconds; in between this returns False."""
         if not self._reload_lock.acquire(blocking=False):
             return False
         try:
-            if self._writer_active or _file_signature(self._registry_path) == self._state.signature:
+            if self._writer_active:
+                return False
+            now = _monotonic()
+            if now - self._last_check < self._reload_interval_s:
+                return False
+            self._last_check = now
+            if not self._registry.changed_since(self._state.signature):
                 return False
             return self._catch_up()
         finally:
@@ -392,9 +537,12 @@ class DocumentIndex:
             new_documents: dict[str, IndexedDocument] = {}
             new_chunks: dict[str, StoredChunk] = {}
             new_tokens: dict[str, list[str]] = {}
-            payloads: list[tuple[str, dict[str, Any]]] = []
+            payloads: dict[str, dict[str, Any]] = {}
             records: list[VectorRecord] = []
             now = datetime.now(UTC).isoformat(timespec="seconds")
+            started = time.time()
+            # On a shared server an unlisted vector is collected only once old: this says how old it is.
+            stamp: dict[str, int] = {"written_at": int(started)} if self._registry.shared else {}
             for source, write, vector_rows in checked:
                 write_id = uuid.uuid4().hex[:12]
                 payload_name = f"{_slug(source)}-{write_id}.json"
@@ -416,39 +564,41 @@ class DocumentIndex:
                 new_tokens.update(
                     (c.chunk_id, list(t)) for c, t in zip(write.chunks, write.token_lists, strict=True)
                 )
-                payloads.append(
-                    (payload_name, _payload_json(source, write.content_hash, write_id, write.chunks, write.token_lists))
+                payloads[payload_name] = _payload_json(
+                    source, write.content_hash, write_id, write.chunks, write.token_lists
                 )
                 records.extend(
                     VectorRecord(
                         _vector_id(write_id, c.chunk_id),
                         v,
-                        {"source": source, "write": write_id, "chunk_id": c.chunk_id, "ordinal": c.ordinal},
+                        {"source": source, "write": write_id, "chunk_id": c.chunk_id, "ordinal": c.ordinal, **stamp},
                     )
                     for c, v in zip(write.chunks, vector_rows, strict=True)
                 )
             created_vectors: list[str] = []
-            written_payloads: list[str] = []
+            commit_tried = False
             try:
-                for payload_name, payload in payloads:
-                    written_payloads.append(payload_name)
-                    _write_json_atomic(self._payload_dir / payload_name, payload)
+                self._registry.write_payloads(payloads)
                 if records:
                     created_vectors = [r.id for r in records]
                     self._store.upsert(records)
-                self._commit(new_documents, chunks=new_chunks, tokens=new_tokens)
-            except BaseException:
-                # Undo what is not referenced by the registry; anything missed is collected at the next open.
+                commit_tried = True
+                superseded = self._commit(new_documents, chunks=new_chunks, tokens=new_tokens, started=started)
+            except BaseException as exc:
+                # Undo what is not referenced by the registry; anything missed is collected later. Undone only
+                # when surely not committed: a shared registry's commit that failed otherwise than by losing
+                # to other writers (IndexConflictError) may have reached the server.
+                if self._registry.shared:
+                    certain = not commit_tried or isinstance(exc, IndexConflictError)
+                else:
+                    certain = self._state is state
                 with contextlib.suppress(Exception):
-                    if self._state is state:
+                    if certain:
                         self._store.delete(created_vectors)
-                        for payload_name in written_payloads:
-                            (self._payload_dir / payload_name).unlink(missing_ok=True)
+                        self._registry.delete_payloads(payloads)
                 raise
-            for source in new_documents:
-                old = state.documents.get(source)
-                if old is not None:
-                    self._discard_document_files(old)
+            for old in superseded:
+                self._discard_document_files(old)
             return list(new_documents.values())
 
     def remove_document(self, source: str) -> bool:
@@ -461,20 +611,12 @@ class DocumentIndex:
             gone = [self._state.documents[s] for s in dict.fromkeys(sources) if s in self._state.documents]
             if not gone:
                 return []
-            self._commit({}, removed={doc.source for doc in gone})
-            for old in gone:
+            superseded = self._commit({}, removed={doc.source for doc in gone})
+            for old in superseded:
                 self._discard_document_files(old)
             return [doc.source for doc in gone]
 
     # ---- internals -----------------------------------------------------------------------------
-
-    @property
-    def _registry_path(self) -> Path:
-        return self.index_dir / REGISTRY_FILE
-
-    @property
-    def _payload_dir(self) -> Path:
-        return self.index_dir / PAYLOAD_DIR
 
     def _validate(
         self,
@@ -516,7 +658,7 @@ class DocumentIndex:
                 try:
                     self._acquire_file_lock()
                     # Another process may have committed since we read the registry: never write over it.
-                    if _file_signature(self._registry_path) != self._state.signature:
+                    if self._registry.changed_since(self._state.signature):
                         self._catch_up()
                 except BaseException:
                     self._release_writer()
@@ -575,24 +717,30 @@ class DocumentIndex:
             )
 
     def _load_state(self, previous: _State) -> _State:
-        """The committed state on disk, reusing what `previous` already holds of unchanged documents."""
+        """The committed state, reusing what `previous` already holds of unchanged documents."""
         for attempt in range(_LOAD_ATTEMPTS):
-            read = _read_registry(self._registry_path)
-            if read is None:
+            last = attempt + 1 == _LOAD_ATTEMPTS
+            try:
+                snapshot = self._registry.read()
+            except IndexCorruptError:
+                # A shared registry is collected a few commits after it is superseded: read the newer one.
+                if last or not self._registry.shared:
+                    raise
+                continue
+            if snapshot is None:
                 return _empty_state()
-            registry, signature = read
-            if signature == previous.signature:
+            if snapshot.signature == previous.signature:
                 return previous
             try:
-                return self._state_from(registry, signature, previous)
+                return self._state_from(snapshot.registry, snapshot.signature, previous)
             except IndexCorruptError:
                 # Another process committed meanwhile and deleted a payload the registry we read named:
                 # read the new registry. A payload missing from an unchanged registry is real damage.
-                if attempt + 1 == _LOAD_ATTEMPTS or _file_signature(self._registry_path) == signature:
+                if last or not self._registry.changed_since(snapshot.signature):
                     raise
         raise AssertionError("unreachable")
 
-    def _state_from(self, registry: Any, signature: tuple[int, int, int], previous: _State) -> _State:
+    def _state_from(self, registry: Any, signature: tuple[int, ...], previous: _State) -> _State:
         documents = {source: _document_entry(source, entry) for source, entry in registry.get("documents", {}).items()}
         kept = {
             source
@@ -603,12 +751,14 @@ class DocumentIndex:
         fresh = [doc for source, doc in documents.items() if source not in kept]
         new_chunks: dict[str, StoredChunk] = {}
         new_tokens: dict[str, list[str]] = {}
-        for document in fresh:
-            payload = _read_json(self._payload_dir / document.payload, f"chunks file of {document.source}")
-            for raw in payload["chunks"]:
-                raw = dict(raw)
-                new_tokens[raw["chunk_id"]] = raw.pop("tokens")
-                new_chunks[raw["chunk_id"]] = StoredChunk(source=document.source, **raw)
+        for group in _groups(fresh):
+            # A group at a time (one request to a Chroma server), so payloads are not all in memory at once.
+            payloads = self._registry.read_payloads({document.payload: document.source for document in group})
+            for document in group:
+                for raw in payloads[document.payload]["chunks"]:
+                    raw = dict(raw)
+                    new_tokens[raw["chunk_id"]] = raw.pop("tokens")
+                    new_chunks[raw["chunk_id"]] = StoredChunk(source=document.source, **raw)
         return _next_state(
             previous, documents, stale, fresh, new_chunks, new_tokens, int(registry.get("generation", 0)), signature
         )
@@ -620,38 +770,70 @@ class DocumentIndex:
         removed: set[str] | None = None,
         chunks: Mapping[str, StoredChunk] | None = None,
         tokens: Mapping[str, list[str]] | None = None,
-    ) -> None:
-        """Replace the registry (the commit point), then publish the new state to readers.
+        started: float | None = None,
+        rebase: bool = True,
+    ) -> list[IndexedDocument]:
+        """Replace the registry (the commit point), then publish the new state to readers. Returns the
+        versions this commit superseded, for the caller to delete.
 
         Only what changes is touched: the lexical index takes the new and old documents' chunks, the
-        registry is the one file rewritten whole."""
-        state = self._state
-        gone = set(upserts) | (removed or set())
-        documents = {s: d for s, d in state.documents.items() if s not in (removed or set())}
-        documents.update(upserts)
-        stale = [state.documents[s] for s in gone if s in state.documents]
-        generation = state.generation + 1
-        registry = {
-            "format": _FORMAT,
-            "embedding": {"model_id": self.embeddings.model_id, "dimension": int(self.embeddings.dimension)},
-            "generation": generation,
-            "documents": {
-                source: {k: v for k, v in asdict(doc).items() if k != "source"}
-                for source, doc in sorted(documents.items())
-            },
-        }
-        # Built before the commit point: if it fails, nothing was committed.
-        new_state = _next_state(
-            state, documents, stale, list(upserts.values()), chunks or {}, tokens or {}, generation, None
+        registry is the one file (or record set) rewritten whole. With a shared registry another server
+        may commit first: this commit is then rebased on theirs, unless theirs changed one of the same
+        documents (IndexConflictError, nothing committed); `rebase=False` lets CommitLostError through."""
+        removed = removed or set()
+        touched = [*upserts, *sorted(removed - set(upserts))]
+        base = self._state
+        for _ in range(_COMMIT_ATTEMPTS):
+            state = self._state
+            changed = [s for s in touched if _version(state, s) != _version(base, s)]
+            if changed:
+                raise IndexConflictError(
+                    f"{', '.join(changed)} changed through another server while this write was in progress; "
+                    "this write was not committed: run it again"
+                )
+            limit = shared_registry.ORPHAN_GRACE_S / 2
+            if started is not None and self._registry.shared and time.time() - started > limit:
+                # Other servers collect unlisted records this old: ours may be gone.
+                raise IndexConflictError(
+                    f"this write of {', '.join(touched)} took over {limit:.0f} s before it could commit; "
+                    "it was not committed: run it again"
+                )
+            documents = {s: d for s, d in state.documents.items() if s not in removed}
+            documents.update(upserts)
+            stale = [state.documents[s] for s in touched if s in state.documents]
+            generation = state.generation + 1
+            registry = {
+                "format": _FORMAT,
+                "embedding": {"model_id": self.embeddings.model_id, "dimension": int(self.embeddings.dimension)},
+                "generation": generation,
+                "documents": {
+                    source: {k: v for k, v in asdict(doc).items() if k != "source"}
+                    for source, doc in sorted(documents.items())
+                },
+            }
+            # Built before the commit point: if it fails, nothing was committed.
+            new_state = _next_state(
+                state, documents, stale, list(upserts.values()), chunks or {}, tokens or {}, generation, None
+            )
+            try:
+                signature = self._registry.commit(registry, generation)
+            except CommitLostError:
+                if not rebase:
+                    raise
+                self._catch_up()
+                continue
+            self._state = dataclasses.replace(new_state, signature=signature)
+            return stale
+        raise IndexConflictError(
+            f"other servers committed first {_COMMIT_ATTEMPTS} times in a row; this write of "
+            f"{', '.join(touched)} was not committed: run it again"
         )
-        _write_json_atomic(self._registry_path, registry)
-        self._state = dataclasses.replace(new_state, signature=_file_signature(self._registry_path))
 
     def _discard_document_files(self, old: IndexedDocument) -> None:
         """Delete a superseded version; failures only leave orphans for the next open to collect."""
         try:
             self._store.delete(_vector_id(old.write_id, cid) for cid in old.chunk_ids)
-            (self._payload_dir / old.payload).unlink(missing_ok=True)
+            self._registry.delete_payloads([old.payload])
         except Exception as exc:
             log.warning(
                 "could not delete the old version of %s (%s); it will be collected later", old.source, exc
@@ -668,7 +850,7 @@ class DocumentIndex:
             try:
                 if not self._try_file_lock():
                     return
-                if _file_signature(self._registry_path) != self._state.signature:
+                if self._registry.changed_since(self._state.signature):
                     self._catch_up()
                 self._collect_garbage()
             finally:
@@ -679,6 +861,8 @@ class DocumentIndex:
         state = self._state
         stored = self._store.all_ids()
         orphans = stored - state.vector_to_chunk.keys()
+        if orphans and self._registry.shared:
+            orphans = self._abandoned(orphans)
         if orphans:
             log.info("deleting %d vectors of interrupted writes", len(orphans))
             self._store.delete(sorted(orphans))
@@ -692,17 +876,23 @@ class DocumentIndex:
                 "vectors missing in Chroma for %s; dropping them from the registry so the next ingest re-adds them",
                 ", ".join(sorted(missing_sources)),
             )
-            dropped = [state.documents[s] for s in sorted(missing_sources)]
-            self._commit({}, removed=missing_sources)
+            try:
+                # Not rebased: if another server committed since the vectors were listed, its commit may be
+                # what deleted them (a newer version), and dropping the document would lose that version.
+                dropped = self._commit({}, removed=missing_sources, rebase=False)
+            except CommitLostError:
+                log.info("another server committed meanwhile; missing vectors are looked for again at the next open")
+                dropped = []
             for doc in dropped:
                 self._discard_document_files(doc)
-        live_payloads = {doc.payload for doc in self._state.documents.values()}
-        for path in self._payload_dir.iterdir():
-            if path.name not in live_payloads:
-                path.unlink(missing_ok=True)
-        shutil.rmtree(self.index_dir / LEGACY_LEXICAL_DIR, ignore_errors=True)
-        for path in self.index_dir.glob(f".{REGISTRY_FILE}.*.tmp"):
-            path.unlink(missing_ok=True)
+        self._registry.collect_garbage({doc.payload for doc in self._state.documents.values()}, self._state.signature)
+
+    def _abandoned(self, orphans: set[str]) -> set[str]:
+        """Of vectors no registry lists, those old enough to be an abandoned write: a writer on another
+        machine may be about to commit younger ones."""
+        cutoff = int(time.time() - shared_registry.ORPHAN_GRACE_S)
+        metadata = self._store.metadata_of(sorted(orphans))
+        return {vid for vid in orphans if float(metadata.get(vid, {}).get("written_at", 0)) <= cutoff}
 
 
 def _next_state(
@@ -713,7 +903,7 @@ def _next_state(
     new_chunks: Mapping[str, StoredChunk],
     new_tokens: Mapping[str, list[str]],
     generation: int,
-    signature: tuple[int, int, int] | None,
+    signature: tuple[int, ...] | None,
 ) -> _State:
     """`state` without the `stale` document versions and with the `fresh` ones. The maps are copied
     (a C-speed copy, about a millisecond per 50,000 chunks) so readers of `state` are never disturbed;
@@ -786,10 +976,80 @@ def _check_registry_model(index_dir: Path, model_id: str, dimension: int) -> Non
     path = index_dir / REGISTRY_FILE
     if not path.exists():
         return
-    recorded = _read_json(path, "index registry").get("embedding", {})
+    _check_model(_read_json(path, "index registry"), f"the index in {index_dir}", model_id, dimension)
+
+
+def _check_model(registry: Mapping[str, Any], where: str, model_id: str, dimension: int) -> None:
+    recorded = registry.get("embedding", {})
     if recorded.get("model_id") != model_id or recorded.get("dimension") != dimension:
         raise EmbeddingMismatchError(
-            f"the index in {index_dir} was built with the embedding model {recorded.get('model_id')!r} "
+            f"{where} was built with the embedding model {recorded.get('model_id')!r} "
             f"({recorded.get('dimension')} dimensions), not {model_id!r} ({dimension} dimensions); "
             f"use that model again, or re-index: {REINDEX_HINT}"
         )
+
+
+def _import_local_registry(index_dir: Path, registry: SharedRegistry) -> RegistrySnapshot | None:
+    """Move the registry and payloads that index_dir holds to a Chroma server holding none yet.
+
+    Before the registry was shared, an index on a Chroma server kept them here: moved once, its
+    documents (uploads included) stay indexed. The local registry is renamed, not deleted. Returns what
+    the server holds afterwards (another server may have committed first: then that stands)."""
+    local = _read_json(index_dir / REGISTRY_FILE, "index registry")
+    documents = local.get("documents", {})
+    payloads = {
+        entry["payload"]: _read_json(index_dir / PAYLOAD_DIR / entry["payload"], f"chunks file of {source}")
+        for source, entry in documents.items()
+    }
+    registry.write_payloads(payloads)
+    try:
+        registry.commit(dict(local, generation=1), 1)
+    except CommitLostError:
+        registry.delete_payloads(payloads)
+        return registry.read()
+    log.info("moved the registry of %d documents from %s to %s", len(documents), index_dir, registry.location)
+    os.replace(index_dir / REGISTRY_FILE, index_dir / f"{REGISTRY_FILE}.moved-to-chroma")
+    return registry.read()
+
+
+def export_shared_index(chroma_url: str, collection: str, target: str | Path) -> bool:
+    """Copy the registry and payloads of the index on a Chroma server to files under `target`, laid out as
+    an embedded index's (read_stored_documents reads them): `ingest --reindex` re-embeds from there while
+    the server's collections are rebuilt. The copy appears whole or not at all. False: no index there."""
+    target = Path(target)
+    registry = SharedRegistry.open(chroma_url, collection)
+    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        for attempt in range(_LOAD_ATTEMPTS):
+            shutil.rmtree(staging, ignore_errors=True)
+            snapshot = registry.read()
+            if snapshot is None:
+                return False
+            try:
+                _copy_payloads(registry, snapshot, staging / PAYLOAD_DIR)
+            except IndexCorruptError:
+                # Another server committed meanwhile and deleted what we were reading: copy the newer one.
+                if attempt + 1 == _LOAD_ATTEMPTS or not registry.changed_since(snapshot.signature):
+                    raise
+                continue
+            _write_json_atomic(staging / REGISTRY_FILE, snapshot.registry)
+            os.rename(staging, target)
+            return True
+        raise AssertionError("unreachable")
+    finally:
+        registry.close()
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _copy_payloads(registry: SharedRegistry, snapshot: RegistrySnapshot, payload_dir: Path) -> None:
+    payload_dir.mkdir(parents=True)
+    names = {entry["payload"]: source for source, entry in snapshot.registry.get("documents", {}).items()}
+    for group in _groups(list(names)):
+        # A group at a time: an archive's payloads need not fit in memory together.
+        for name, payload in registry.read_payloads({n: names[n] for n in group}).items():
+            _write_json_atomic(payload_dir / name, payload)
+
+
+def _groups(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _PAYLOAD_GROUP):
+        yield items[start : start + _PAYLOAD_GROUP]

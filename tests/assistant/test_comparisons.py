@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from assistant.comparisons import asks_comparison
+from assistant.comparisons import Comparison, asks_comparison, compose_comparison
+from assistant.indicators import IndicatorGroup
 from assistant.query import named_periods
+from ingest.indicators import IndicatorRecord
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -69,3 +71,22 @@ def test_a_period_no_document_gives_is_said_plainly(corpus_assistant: Assistant)
     result = corpus_assistant.answer("Kim ngạch xuất khẩu năm 2030 so với kế hoạch 5 năm 2021-2025?")
     assert result.found and "10.000 triệu USD" in result.answer
     assert "Năm 2030: các văn bản đã nạp không ghi số liệu" in result.answer
+
+
+def test_a_plan_period_the_question_did_not_write_is_named_in_its_words() -> None:
+    # "kế hoạch 5 năm" resolves to the indexed plan's period; when no document gives that period's
+    # figure, the answer must not print years that no quote bears out.
+    record = IndicatorRecord(
+        id="a.txt#0001@x:0", indicator="Tỷ lệ thu gom rác thải", key="ty le thu gom rac thai", value_text="80%",
+        numbers=(80.0,), unit="%", period="2025", status="mục tiêu", comparison=None, source="a.txt",
+        title="Nghị quyết năm 2025", number=None, date=None, location="a)", quote="a) Tỷ lệ thu gom rác thải 80%;",
+        chunk_id="a.txt#0001@x",
+    )
+    comparison = Comparison(IndicatorGroup("g", "tỷ lệ thu gom rác thải", (record,)), (record,), ("2025", "2021-2025"))
+    text = compose_comparison(
+        comparison, lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác: kế hoạch 5 năm so với năm 2025?"
+    )
+    assert "Kế hoạch 5 năm: các văn bản đã nạp không ghi số liệu" in text
+    assert "2021" not in text
+    written = compose_comparison(comparison, lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác 2021-2025 so với 2025?")
+    assert "Giai đoạn 2021-2025: các văn bản đã nạp không ghi số liệu" in written
