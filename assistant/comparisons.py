@@ -61,7 +61,9 @@ class Comparison:
 
 
 def _period_key(period: str | None) -> str:
-    return re.sub(r"\s+", " ", fold(period or "")).replace(" - ", "-").strip()
+    # "9 tháng đầu năm 2021" and "9 tháng năm 2021" are one period: months counted from the year's start.
+    key = re.sub(r"\s+", " ", fold(period or "")).replace(" - ", "-").strip()
+    return re.sub(r"^(\d+ thang) dau ", r"\1 ", key)
 
 
 def _record_in_unit(record: IndicatorRecord, unit_text: str) -> bool:
@@ -94,6 +96,10 @@ def find_comparison(
     Answered when the model is as sure of the ranking as for any answer, or when the table bears the
     question out: the group holds figures for two of the periods asked, or (no period named) figures
     in two documents."""
+    if len(periods) == 1:
+        # One period named ("9 tháng năm 2021 tăng hay giảm so với cùng kỳ?"): the document that
+        # reports that period states the change itself; the unit ranking answers it.
+        return None
     for scored in selection.scored[:INDICATOR_UNITS]:
         held = [
             (g, r)

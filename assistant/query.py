@@ -141,6 +141,8 @@ _H1_RE = re.compile(r"(?:\b6 thang (?:dau )?(?:nam\s*)?|nua dau nam\s*|\bh1\s*[/
 # "T9/2021", "tháng 9/2021": a month of a year, read as "tháng 9 năm 2021" (the year is the period).
 _MONTH_YEAR_RE = re.compile(r"\b(?:t|thang\s*)(\d{1,2})\s*/\s*((?:19|20)\d{2})\b")
 _H1_BARE_RE = re.compile(r"6 thang dau nam\b|nua dau nam")
+# "3 tháng", "9 tháng (đầu) năm 2021": the months from the start of a year, as reports state results.
+_MONTHS_TO_DATE_RE = re.compile(r"\b0?([39]) thang (?:dau )?(?:nam\s*)?((?:19|20)\d{2})")
 _YEAR_RE = re.compile(r"(?:nam|den|cuoi nam|trong nam)?\s*\b((?:19|20)\d{2})\b")
 _FIVE_YEAR_RE = re.compile(r"\b(?:5|nam) nam\b|nhiem ky|ca giai doan|giai doan nay")
 _NUMBER_QUESTION_RE = re.compile(
@@ -254,6 +256,9 @@ def named_periods(question: str, five_year_period: str = DEFAULT_FIVE_YEAR_PERIO
     for match in _H1_RE.finditer(rest):
         found.append(H1_PREFIX + match.group(1))
     rest = _H1_RE.sub(lambda m: " " * len(m.group(0)), rest)
+    for match in _MONTHS_TO_DATE_RE.finditer(rest):
+        found.append(f"{match.group(1)} tháng năm {match.group(2)}")
+    rest = _MONTHS_TO_DATE_RE.sub(lambda m: " " * len(m.group(0)), rest)
     for match in _RANGE_RE.finditer(rest):
         found.append(f"{match.group(1)}-{match.group(2)}")
     rest = _RANGE_RE.sub(lambda m: " " * len(m.group(0)), rest)

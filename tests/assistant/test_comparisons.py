@@ -50,6 +50,9 @@ def test_every_period_a_comparison_names_is_read() -> None:
         "2021-2025",
     )
     assert named_periods("tăng 5% so với cùng kỳ 2022, năm 2023 đạt bao nhiêu") == ("2023",)
+    # Months counted from the year's start, as reports state results: one period, however it is written.
+    assert named_periods("Năm 2019 đạt bao nhiêu, còn 9 tháng đầu năm 2020?") == ("9 tháng năm 2020", "2019")
+    assert named_periods("3 thang nam 2022 so voi nam 2021") == ("3 tháng năm 2022", "2021")
 
 
 @pytest.mark.slow
@@ -90,3 +93,13 @@ def test_a_plan_period_the_question_did_not_write_is_named_in_its_words() -> Non
     assert "2021" not in text
     written = compose_comparison(comparison, lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác 2021-2025 so với 2025?")
     assert "Giai đoạn 2021-2025: các văn bản đã nạp không ghi số liệu" in written
+
+
+@pytest.mark.slow
+def test_a_change_one_report_states_for_one_period_is_answered_from_that_report(corpus_assistant: Assistant) -> None:
+    # "tăng hay giảm so với cùng kỳ" names one period: the report states the change itself, so the
+    # answer quotes it rather than listing the indicator table's records of that period.
+    result = corpus_assistant.answer("Trong 9 tháng năm 2021 số lượt khách du lịch đến tỉnh tăng hay giảm so với cùng kỳ?")
+    assert result.found
+    assert "230 ngàn lượt người" in result.answer and "66%" in result.answer
+    assert "trong các văn bản đã nạp:" not in result.answer
