@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from assistant.answerer import Selection
 from assistant.indicators import IndicatorGroup
 from assistant.retriever import chunk_id_of
-from assistant.terms import TermWeights, tokens
-from ingest.indicators import IndicatorRecord
+from assistant.terms import TermWeights
+from ingest.indicators import IndicatorRecord, indicator_key
 from ingest.text import fold
 
 # Words that ask for one indicator across periods or documents: "so với" a plan, target or period.
@@ -78,9 +78,10 @@ def records_by_chunk(groups: Iterable[IndicatorGroup]) -> dict[str, list[tuple[I
     return out
 
 
-def _name_overlap(terms: Sequence[str], indicator: str, weights: TermWeights) -> float:
-    named = set(tokens(indicator))
-    return sum(weights.weight(t) for t in set(terms) if t in named)
+def _name_overlap(question_key: str, record: IndicatorRecord, weights: TermWeights) -> float:
+    # Both sides as indicator keys, so "khu vực công nghiệp - xây dựng" meets "khu vực II".
+    named = set(record.key.split())
+    return sum(weights.weight(t) for t in set(question_key.split()) if t in named)
 
 
 def find_comparison(
@@ -110,7 +111,8 @@ def find_comparison(
             continue
         # A unit may state several indicators ("GRDP tăng …; khu vực dịch vụ tăng …"): the one asked
         # is the one whose name shares most of the question's words.
-        group = max(held, key=lambda gr: _name_overlap(selection.intent.terms, gr[1].indicator, weights))[0]
+        question_key = indicator_key(selection.intent.interpreted)
+        group = max(held, key=lambda gr: _name_overlap(question_key, gr[1], weights))[0]
         asked = {_period_key(p): p for p in periods}
         if asked:
             records = [r for r in group.records if _period_key(r.period) in asked]

@@ -181,9 +181,25 @@ def period_in(text: str) -> str | None:
     return None
 
 
+# The three economic sectors of the national statistics (GSO), which documents name either way: "Khu vực I"
+# or "khu vực nông - lâm - thủy sản", "khu vực II" or "công nghiệp - xây dựng", "khu vực III" or "dịch vụ".
+_SECTOR_NAMES = (
+    (re.compile(r"\bkhu vuc nong(?: nghiep)?(?:\W+lam(?: nghiep)?)?(?:\W+(?:va\W+)?(?:ngu nghiep|thuy san))?"), "khu vuc i"),
+    (re.compile(r"\bkhu vuc cong nghiep(?:\W+(?:va\W+)?xay dung)?"), "khu vuc ii"),
+    (re.compile(r"\bkhu vuc dich vu\b"), "khu vuc iii"),
+)
+
+
+def _sector_named_by_number(folded: str) -> str:
+    for pattern, name in _SECTOR_NAMES:
+        folded = pattern.sub(name, folded)
+    return folded
+
+
 def indicator_key(indicator: str) -> str:
-    """Folded words of an indicator, its figures, periods and joining words left out."""
-    words = re.findall(r"[a-z0-9]+", _KEY_DIRECTION.sub("", fold(indicator).strip()))
+    """Folded words of an indicator, its figures, periods and joining words left out; an economic sector
+    by its number."""
+    words = re.findall(r"[a-z0-9]+", _sector_named_by_number(_KEY_DIRECTION.sub("", fold(indicator).strip())))
     return " ".join(w for w in words if w not in _KEY_STOP and not w.isdigit())
 
 

@@ -103,3 +103,12 @@ def test_a_change_one_report_states_for_one_period_is_answered_from_that_report(
     assert result.found
     assert "230 ngàn lượt người" in result.answer and "66%" in result.answer
     assert "trong các văn bản đã nạp:" not in result.answer
+
+
+@pytest.mark.slow
+def test_a_sector_named_by_number_in_one_document_and_by_name_in_another_is_one_indicator(
+    corpus_assistant: Assistant,
+) -> None:
+    result = corpus_assistant.answer("Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?")
+    assert result.found
+    assert "7%-8,6%/năm" in result.answer and "6,60%" in result.answer

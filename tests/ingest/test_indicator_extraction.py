@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from assistant.settings import Settings
-from ingest.indicators import ACHIEVED, COMPARISON, ESTIMATE, TARGET, IndicatorRecord, extract_indicators
+from ingest.indicators import (
+    ACHIEVED,
+    COMPARISON,
+    ESTIMATE,
+    TARGET,
+    IndicatorRecord,
+    extract_indicators,
+    indicator_key,
+)
 from ingest.pipeline import ingest_paths
 from ingest.text import nfc
 from tests.docmaker import make_docx
@@ -179,3 +187,20 @@ def test_made_table_rows_read_period_and_status_from_their_columns(made_index: P
     ]
     assert all(nfc(r.indicator) == "Diện tích bưởi da xanh" for r in pomelo)
     assert all("Ước thực hiện năm 2025" in r.location or "Kế hoạch năm 2030" in r.location for r in pomelo)
+
+
+@pytest.mark.parametrize(
+    ("by_name", "by_number"),
+    [
+        ("Tăng trưởng khu vực nông, lâm nghiệp và thủy sản", "Tăng trưởng khu vực I"),
+        ("Tăng trưởng Khu vực nông - lâm - thủy sản", "Tăng trưởng khu vực I"),
+        ("Tăng trưởng khu vực công nghiệp - xây dựng", "Tăng trưởng Khu vực II"),
+        ("Tăng trưởng khu vực dịch vụ", "Tăng trưởng khu vực III"),
+    ],
+)
+def test_an_economic_sector_has_one_key_however_it_is_named(by_name: str, by_number: str) -> None:
+    assert indicator_key(by_name) == indicator_key(by_number)
+
+
+def test_other_areas_keep_their_own_words() -> None:
+    assert indicator_key("Tỷ lệ thu gom rác khu vực đô thị") != indicator_key("Tỷ lệ thu gom rác khu vực I")
