@@ -38,16 +38,21 @@ _PERIOD_MENTION_RE = re.compile(r"(?<!/)\b(?:19|20)\d{2}\b(?!/)|\b5 nam\b|\bnhie
 # Words that join two periods asked about side by side ("giai đoạn 2021-2025 và năm 2025").
 # A comma does not: "theo kế hoạch 2021-2025, cơ cấu đến 2025 …" asks one plan.
 _JOINING_RE = re.compile(r"\bva\b|\bcon\b|\bvoi\b")
+# What asks for a figure: two of them with two periods are two figures asked side by side.
+_ASKED_RE = re.compile(r"\bbao nhieu\b|\bthe nao\b|\bra sao\b|\bmuc nao\b")
 
 
 def asks_comparison(question: str) -> bool:
-    """Asks for one indicator across periods or documents: comparison words, or two periods joined
-    ("mục tiêu 2021-2025 và năm 2025"). Two periods alone do not say so: "kế hoạch 2021-2025 đặt
-    GRDP cuối năm 2025 …" asks one plan for one figure."""
+    """Asks for one indicator across periods or documents: comparison words, two periods joined
+    ("mục tiêu 2021-2025 và năm 2025"), or two periods each asked for a figure ("kế hoạch 5 năm đặt
+    bao nhiêu, nghị quyết năm 2025 bao nhiêu?"). Two periods alone do not say so: "kế hoạch 2021-2025
+    đặt GRDP cuối năm 2025 …" asks one plan for one figure."""
     folded = fold(question)
     if _COMPARISON_RE.search(folded):
         return True
     mentions = list(_PERIOD_MENTION_RE.finditer(folded))
+    if len(mentions) >= 2 and len(_ASKED_RE.findall(folded)) >= 2:
+        return True
     return any(_JOINING_RE.search(folded[a.end() : b.start()]) for a, b in zip(mentions, mentions[1:], strict=False))
 
 

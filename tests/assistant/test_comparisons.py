@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         "Chỉ tiêu tỷ lệ hộ nghèo qua các văn bản?",
         "So sánh kim ngạch xuất khẩu năm 2025 với kế hoạch 5 năm",
         "ty le do thi hoa qua cac nam the nao",
+        "Nghị quyết 5 năm đặt tỷ lệ hộ nghèo năm 2025 bao nhiêu, nghị quyết năm 2024 đặt bao nhiêu?",
     ],
 )
 def test_comparison_questions_are_recognised(question: str) -> None:
