@@ -28,6 +28,10 @@ _COMPARISON_RE = re.compile(
 )
 # Units of the ranking searched for the indicator the question is about.
 INDICATOR_UNITS = 5
+# How a question frames what it asks ("chỉ tiêu … bao nhiêu, có khác không"): no indicator's name.
+_QUESTION_FRAMING_RE = re.compile(
+    r"\b(?:chi tieu|muc tieu|ke hoach|bao nhieu|the nao|ra sao|khac khong|co khac|chenh lech|chenh nhau|so sanh|qua cac)\b"
+)
 # Figures one comparison answer lists at most.
 MAX_RECORDS = 8
 
@@ -89,23 +93,72 @@ def _name_overlap(question_key: str, record: IndicatorRecord, weights: TermWeigh
     return sum(weights.weight(t) for t in set(question_key.split()) if t in named)
 
 
+def _for_periods(group: IndicatorGroup, periods: Sequence[str]) -> tuple[Comparison, set[str]]:
+    """The group's figures for the periods asked (all of them when none is), and the periods covered."""
+    asked = {_period_key(p): p for p in periods}
+    if not asked:
+        return Comparison(group, tuple(group.records[:MAX_RECORDS]), ()), set()
+    records = [r for r in group.records if _period_key(r.period) in asked]
+    covered = {_period_key(r.period) for r in records}
+    missing = tuple(p for key, p in asked.items() if key not in covered)
+    return Comparison(group, tuple(records[:MAX_RECORDS]), missing), covered
+
+
+def _second_indicator(
+    first: IndicatorGroup,
+    held: Sequence[tuple[IndicatorGroup, IndicatorRecord]],
+    question_key: str,
+    periods: Sequence[str],
+    weights: TermWeights,
+) -> Comparison | None:
+    """A second indicator the question names beside the first ("số giường bệnh và bác sĩ trên vạn dân"):
+    the group held by the top units whose key shares most of a phrase of the question that the first
+    group's key leaves unsaid, with figures for a period asked. A phrase, two words in a row: one
+    shared word ("tỷ", "tổng") is how siblings look alike, not a second indicator asked."""
+    first_words = set(first.records[0].key.split()) if first.records else set()
+    asked = _QUESTION_FRAMING_RE.sub(" ", question_key).split()
+    asked_pairs = {pair for pair in zip(asked, asked[1:], strict=False) if not set(pair) & first_words}
+    best: tuple[float, IndicatorGroup] | None = None
+    for group, record in held:
+        if group.id == first.id:
+            continue
+        key = record.key.split()
+        # A phrase of the question (two words in a row, in both) the first indicator does not name.
+        shared = asked_pairs & set(zip(key, key[1:], strict=False))
+        gain = sum(weights.weight(w) for pair in shared for w in pair)
+        if shared and (best is None or gain > best[0]):
+            best = (gain, group)
+    if best is None:
+        return None
+    comparison, _ = _for_periods(best[1], periods)
+    return comparison if comparison.records else None
+
+
 def find_comparison(
     selection: Selection,
     by_chunk: dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]],
     periods: Sequence[str],
     threshold: float,
     weights: TermWeights,
-) -> Comparison | None:
+) -> tuple[Comparison, ...]:
     """The best-ranked unit that holds an indicator record names the indicator; its group's records
-    for the periods asked (every record when none is named) are the answer.
+    for the periods asked (every record when none is named) are the answer, and a second indicator's
+    when the question names two.
 
     Answered when the model is as sure of the ranking as for any answer, or when the table bears the
     question out: the group holds figures for two of the periods asked, or (no period named) figures
-    in two documents."""
+    in two documents. Nothing (an empty tuple) otherwise."""
     if len(periods) == 1:
         # One period named ("9 tháng năm 2021 tăng hay giảm so với cùng kỳ?"): the document that
         # reports that period states the change itself; the unit ranking answers it.
-        return None
+        return ()
+    question_key = indicator_key(selection.intent.interpreted)
+    held_by_top = [
+        (g, r)
+        for scored in selection.scored[:INDICATOR_UNITS]
+        for g, r in by_chunk.get(chunk_id_of(scored.unit.item.chunk), [])
+        if _record_in_unit(r, scored.unit.text)
+    ]
     for scored in selection.scored[:INDICATOR_UNITS]:
         held = [
             (g, r)
@@ -116,26 +169,20 @@ def find_comparison(
             continue
         # A unit may state several indicators ("GRDP tăng …; khu vực dịch vụ tăng …"): the one asked
         # is the one whose name shares most of the question's words.
-        question_key = indicator_key(selection.intent.interpreted)
         group = max(held, key=lambda gr: _name_overlap(question_key, gr[1], weights))[0]
-        asked = {_period_key(p): p for p in periods}
-        if asked:
-            records = [r for r in group.records if _period_key(r.period) in asked]
-            covered = {_period_key(r.period) for r in records}
-            missing = tuple(p for key, p in asked.items() if key not in covered)
-        else:
-            records, covered, missing = list(group.records), set(), ()
-        if not records:
-            return None
+        comparison, covered = _for_periods(group, periods)
+        if not comparison.records:
+            return ()
         sure = (
             selection.confidence >= threshold
             or len(covered) >= 2
-            or (not asked and len({r.source for r in records}) >= 2)
+            or (not periods and len({r.source for r in comparison.records}) >= 2)
         )
         if not sure:
-            return None
-        return Comparison(group, tuple(records[:MAX_RECORDS]), missing)
-    return None
+            return ()
+        second = _second_indicator(group, held_by_top, question_key, periods, weights)
+        return (comparison,) if second is None else (comparison, second)
+    return ()
 
 
 def _period_phrase(period: str | None) -> str:
@@ -149,30 +196,33 @@ def _period_phrase(period: str | None) -> str:
 
 
 def compose_comparison(
-    comparison: Comparison,
+    comparisons: Sequence[Comparison],
     cite: Callable[[IndicatorRecord], int],
     source_phrase: Callable[[IndicatorRecord], str],
     question: str = "",
 ) -> str:
-    """One line per figure: its period, what kind of figure it is, the words as written, its source.
+    """One line per figure: its period, what kind of figure it is, the words as written, its source;
+    one block per indicator.
 
     A period no document gives a figure for is named as the question named it: "kế hoạch 5 năm" was
     resolved to the plan period of the indexed documents, and a year no quote bears out must not
     appear in the answer."""
-    lines = [f"Chỉ tiêu \"{comparison.group.label}\" trong các văn bản đã nạp:"]
-    for record in comparison.records:
-        status = f" ({record.status})" if record.status else ""
-        # The value in quotes is the document's own text; the indicator's name frames it.
-        named = f"{record.indicator}: " if record.indicator else ""
-        extra = f" ({record.comparison})" if record.comparison and record.comparison != record.value_text else ""
-        lines.append(
-            f"- {_period_phrase(record.period)}{status}: {named}\"{record.value_text}\"{extra}"
-            f" — theo {source_phrase(record)} [{cite(record)}]"
-        )
+    lines: list[str] = []
     folded_question = fold(question)
-    for period in comparison.missing_periods:
-        written = all(year in folded_question for year in re.findall(r"\d{4}", period))
-        label = _period_phrase(period) if written or not question else "Kế hoạch 5 năm"
-        lines.append(f"- {label}: các văn bản đã nạp không ghi số liệu của chỉ tiêu này.")
+    for comparison in comparisons:
+        lines.append(f"Chỉ tiêu \"{comparison.group.label}\" trong các văn bản đã nạp:")
+        for record in comparison.records:
+            status = f" ({record.status})" if record.status else ""
+            # The value in quotes is the document's own text; the indicator's name frames it.
+            named = f"{record.indicator}: " if record.indicator else ""
+            extra = f" ({record.comparison})" if record.comparison and record.comparison != record.value_text else ""
+            lines.append(
+                f"- {_period_phrase(record.period)}{status}: {named}\"{record.value_text}\"{extra}"
+                f" — theo {source_phrase(record)} [{cite(record)}]"
+            )
+        for period in comparison.missing_periods:
+            written = all(year in folded_question for year in re.findall(r"\d{4}", period))
+            label = _period_phrase(period) if written or not question else "Kế hoạch 5 năm"
+            lines.append(f"- {label}: các văn bản đã nạp không ghi số liệu của chỉ tiêu này.")
     lines.append("Các số liệu được trích nguyên văn từ từng văn bản; trợ lý không tự tính chênh lệch.")
     return "\n".join(lines)

@@ -174,7 +174,7 @@ class Assistant:
         periods = named_periods(selection.intent.interpreted, self.five_year_period)
         by_chunk = records_by_chunk(self.indicators())
         found = find_comparison(selection, by_chunk, periods, self.model.threshold, self.weights)
-        if found is None:
+        if not found:
             return None
         cited: list[RankedChunk] = []
         documents = self.retriever.document_meta  # every indexed document's metadata, kept since the last refresh

@@ -88,11 +88,11 @@ def test_a_plan_period_the_question_did_not_write_is_named_in_its_words() -> Non
     )
     comparison = Comparison(IndicatorGroup("g", "tỷ lệ thu gom rác thải", (record,)), (record,), ("2025", "2021-2025"))
     text = compose_comparison(
-        comparison, lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác: kế hoạch 5 năm so với năm 2025?"
+        (comparison,), lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác: kế hoạch 5 năm so với năm 2025?"
     )
     assert "Kế hoạch 5 năm: các văn bản đã nạp không ghi số liệu" in text
     assert "2021" not in text
-    written = compose_comparison(comparison, lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác 2021-2025 so với 2025?")
+    written = compose_comparison((comparison,), lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác 2021-2025 so với 2025?")
     assert "Giai đoạn 2021-2025: các văn bản đã nạp không ghi số liệu" in written
 
 
@@ -113,3 +113,16 @@ def test_a_sector_named_by_number_in_one_document_and_by_name_in_another_is_one_
     result = corpus_assistant.answer("Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?")
     assert result.found
     assert "7%-8,6%/năm" in result.answer and "6,60%" in result.answer
+
+
+@pytest.mark.slow
+def test_two_indicators_asked_side_by_side_each_get_their_figures(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Chỉ tiêu giường bệnh và bác sĩ trên một vạn dân của kế hoạch 2021-2025 và của năm 2025?")
+    assert result.found
+    assert "33,3 giường bệnh/vạn dân" in result.answer and "10,48 bác sĩ/vạn dân" in result.answer
+
+
+@pytest.mark.slow
+def test_a_sibling_sharing_one_word_is_not_a_second_indicator(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?")
+    assert result.answer.count("trong các văn bản đã nạp:") == 1
