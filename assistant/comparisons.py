@@ -32,6 +32,9 @@ INDICATOR_UNITS = 5
 _QUESTION_FRAMING_RE = re.compile(
     r"\b(?:chi tieu|muc tieu|ke hoach|bao nhieu|the nao|ra sao|khac khong|co khac|chenh lech|chenh nhau|so sanh|qua cac)\b"
 )
+# How much of the question's words another unit's record must name, against the group's own, to give
+# the figure of a period the group lacks.
+FILL_SHARE = 0.8
 # Figures one comparison answer lists at most.
 MAX_RECORDS = 8
 
@@ -134,6 +137,31 @@ def _second_indicator(
     return comparison if comparison.records else None
 
 
+def _filled_from_top_units(
+    comparison: Comparison,
+    covered: set[str],
+    held_by_top: Sequence[tuple[IndicatorGroup, IndicatorRecord]],
+    first_overlap: float,
+    question_key: str,
+    weights: TermWeights,
+) -> tuple[Comparison, set[str]]:
+    """A period the group has no figure for may still be in a unit the ranking put on top, written in
+    other words than the group's ("Tỷ lệ điều tra, khám phá án" / "Điều tra, khám phá án hình sự"):
+    its record joins when its name shares nearly as much of the question as the group's does."""
+    records = list(comparison.records)
+    missing = []
+    for period in comparison.missing_periods:
+        key = _period_key(period)
+        candidates = [r for _, r in held_by_top if _period_key(r.period) == key]
+        best = max(candidates, key=lambda r: _name_overlap(question_key, r, weights), default=None)
+        if best is not None and _name_overlap(question_key, best, weights) >= FILL_SHARE * first_overlap > 0:
+            records.append(best)
+            covered = covered | {key}
+        else:
+            missing.append(period)
+    return Comparison(comparison.group, tuple(records[:MAX_RECORDS]), tuple(missing)), covered
+
+
 def find_comparison(
     selection: Selection,
     by_chunk: dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]],
@@ -169,10 +197,13 @@ def find_comparison(
             continue
         # A unit may state several indicators ("GRDP tăng …; khu vực dịch vụ tăng …"): the one asked
         # is the one whose name shares most of the question's words.
-        group = max(held, key=lambda gr: _name_overlap(question_key, gr[1], weights))[0]
+        group, best_record = max(held, key=lambda gr: _name_overlap(question_key, gr[1], weights))
         comparison, covered = _for_periods(group, periods)
         if not comparison.records:
             return ()
+        comparison, covered = _filled_from_top_units(
+            comparison, covered, held_by_top, _name_overlap(question_key, best_record, weights), question_key, weights
+        )
         sure = (
             selection.confidence >= threshold
             or len(covered) >= 2

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from assistant.comparisons import Comparison, asks_comparison, compose_comparison
+from assistant.comparisons import Comparison, _filled_from_top_units, asks_comparison, compose_comparison
 from assistant.indicators import IndicatorGroup
 from assistant.query import named_periods
+from assistant.terms import TermWeights
 from ingest.indicators import IndicatorRecord
 
 if TYPE_CHECKING:
@@ -126,3 +127,34 @@ def test_two_indicators_asked_side_by_side_each_get_their_figures(corpus_assista
 def test_a_sibling_sharing_one_word_is_not_a_second_indicator(corpus_assistant: Assistant) -> None:
     result = corpus_assistant.answer("Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?")
     assert result.answer.count("trong các văn bản đã nạp:") == 1
+
+
+def _record(indicator: str, value: str, period: str, source: str) -> IndicatorRecord:
+    from ingest.indicators import indicator_key
+
+    return IndicatorRecord(
+        id=f"{source}#0001@x:0", indicator=indicator, key=indicator_key(indicator), value_text=value, numbers=(80.0,),
+        unit="%", period=period, status="mục tiêu", comparison=None, source=source, title=source, number=None,
+        date=None, location="s)", quote=f"{indicator} {value}", chunk_id=f"{source}#0001@x",
+    )
+
+
+def test_a_period_the_group_lacks_is_taken_from_a_top_unit_that_names_the_same_indicator() -> None:
+    plan = _record("Tỷ lệ điều tra, khám phá án", "từ 80% trở lên", "2021-2025", "plan.txt")
+    year = _record("Điều tra, khám phá án hình sự", "80% trở lên", "2025", "year.txt")
+    sibling = _record("Tỷ lệ giải quyết tố giác, tin báo tội phạm", "trên 90%", "2025", "year.txt")
+    group = IndicatorGroup("g", plan.indicator, (plan,))
+    other = IndicatorGroup("h", year.indicator, (year,))
+    siblings = IndicatorGroup("i", sibling.indicator, (sibling,))
+    weights = TermWeights({}, 1.0)
+    question_key = "ty le dieu tra kham pha an hinh su"
+    overlap = float(len(set(question_key.split()) & set(plan.key.split())))
+    start = Comparison(group, (plan,), ("2025",))
+    filled, covered = _filled_from_top_units(
+        start, {"2021-2025"}, [(siblings, sibling), (other, year)], overlap, question_key, weights
+    )
+    assert [r.value_text for r in filled.records] == ["từ 80% trở lên", "80% trở lên"]
+    assert filled.missing_periods == () and covered == {"2021-2025", "2025"}
+    # A sibling alone in the top units leaves the period said to be missing: never its figure.
+    alone, _ = _filled_from_top_units(start, {"2021-2025"}, [(siblings, sibling)], overlap, question_key, weights)
+    assert alone.missing_periods == ("2025",) and [r.value_text for r in alone.records] == ["từ 80% trở lên"]
