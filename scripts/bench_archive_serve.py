@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_answer import default_datasets, distinct_cases, open_assistant, percentile, summary, time_answers  # noqa: E402
 from bench_archive import DEFAULT_ARCHIVE, FakeEmbeddings, extract, load  # noqa: E402
-from bench_load import Results, eval_payloads, free_port, run_load, wait_until_ready  # noqa: E402
+from bench_load import Results, eval_payloads, free_port, run_load, stop_server, wait_until_ready  # noqa: E402
 
 from assistant.components import build_embeddings, open_index  # noqa: E402
 from assistant.indicators import IndicatorTable  # noqa: E402
@@ -187,12 +187,7 @@ def serving(data_dir: Path, startup_seconds: float) -> Iterator[tuple[subprocess
                 raise
             yield server, base_url, time.perf_counter() - started
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
 
 
 def main() -> int:

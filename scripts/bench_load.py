@@ -150,6 +150,16 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if the server has not exited 15 s later."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=8)
@@ -180,11 +190,7 @@ def main() -> int:
         asyncio.run(run_load(base_url, args.clients, args.warmup, args.max_seconds, warmup))
         results, seconds = asyncio.run(run_load(base_url, args.clients, total, args.max_seconds, payloads))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
 
     done = len(results.latencies_ms)
     throughput = done / seconds if seconds else 0.0

@@ -16,6 +16,11 @@ import pytest
 CHROMA = Path(sys.executable).with_name("chroma")
 
 
+def unique_collection(request: pytest.FixtureRequest) -> str:
+    """A collection of its own for each test on the shared server (Chroma's name rules: no underscores)."""
+    return f"t-{request.node.name[5:45]}-{free_port()}".replace("_", "-")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

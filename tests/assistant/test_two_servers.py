@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from assistant.settings import PROJECT_ROOT, Settings
-from tests.chroma_server import chroma_server, free_port
+from tests.chroma_server import chroma_server, unique_collection
 from tests.conftest import make_settings
 from vectorstore.shared_registry import CommitLostError, SharedRegistry
 
@@ -84,7 +84,7 @@ class Servers:
 def servers(
     chroma_url: str, tmp_path: Path, embeddings: ModelEmbeddings, request: pytest.FixtureRequest
 ) -> Iterator[Servers]:
-    collection = f"t-{request.node.name[5:45]}-{free_port()}".replace("_", "-")
+    collection = unique_collection(request)
     running = Servers(chroma_url, collection, tmp_path, embeddings)
     yield running
     for assistant in running.started:

