@@ -25,6 +25,8 @@ _COMPARISON_RE = re.compile(
     r"\bso voi(?: \w+){0,3} (?:ke hoach|muc tieu|chi tieu|nghi quyet|giai doan|nhiem ky|5 nam|nam (?:19|20)\d\d)\b"
     r"|\bso sanh\b|\bqua cac\b|\bqua tung\b|\bcac (?:van ban|nam|ky|giai doan)\b"
     r"|\bthay doi (?:the nao|ra sao|nhu the nao)\b|\bchenh lech\b|\btang hay giam\b"
+    # "… năm 2020 tăng bao nhiêu; chỉ tiêu năm 2025 cao hay thấp hơn?": one figure weighed against another.
+    r"|\b(?:cao|nhieu|lon) (?:hon )?hay (?:thap|it|nho) hon\b"
 )
 # Units of the ranking searched for the indicator the question is about.
 INDICATOR_UNITS = 5
@@ -96,6 +98,27 @@ def _name_overlap(question_key: str, record: IndicatorRecord, weights: TermWeigh
     return sum(weights.weight(t) for t in set(question_key.split()) if t in named)
 
 
+def _extra_words(question_key: str, record: IndicatorRecord) -> int:
+    """Words of the record's name the question does not say: the fewer, the closer the fit."""
+    asked = set(question_key.split())
+    return len([w for w in record.key.split() if w not in asked])
+
+
+def _best_held(
+    held: Sequence[tuple[IndicatorGroup, IndicatorRecord]], periods: Sequence[str], question_key: str, weights: TermWeights
+) -> tuple[IndicatorGroup, IndicatorRecord]:
+    """The indicator a unit states that the question asks: the one whose name shares most of the question's
+    words; among names that share as much ("huy động vốn đầu tư" as a sum and as a change, a target and its
+    breakdown), the one the table holds for more of the periods asked, then the one adding fewest words."""
+
+    def fit(pair: tuple[IndicatorGroup, IndicatorRecord]) -> tuple[float, int, int]:
+        group, record = pair
+        _, covered = _for_periods(group, periods)
+        return (round(_name_overlap(question_key, record, weights), 6), len(covered), -_extra_words(question_key, record))
+
+    return max(held, key=fit)
+
+
 def _for_periods(group: IndicatorGroup, periods: Sequence[str]) -> tuple[Comparison, set[str]]:
     """The group's figures for the periods asked (all of them when none is), and the periods covered."""
     asked = {_period_key(p): p for p in periods}
@@ -144,19 +167,30 @@ def _filled_from_top_units(
     first_overlap: float,
     question_key: str,
     weights: TermWeights,
+    periods: Sequence[str] = (),
 ) -> tuple[Comparison, set[str]]:
     """A period the group has no figure for may still be in a unit the ranking put on top, written in
     other words than the group's ("Tỷ lệ điều tra, khám phá án" / "Điều tra, khám phá án hình sự"):
     its record joins when its name shares nearly as much of the question as the group's does."""
     records = list(comparison.records)
+    asked = {_period_key(p) for p in periods}
     missing = []
     for period in comparison.missing_periods:
         key = _period_key(period)
-        candidates = [r for _, r in held_by_top if _period_key(r.period) == key]
-        best = max(candidates, key=lambda r: _name_overlap(question_key, r, weights), default=None)
-        if best is not None and _name_overlap(question_key, best, weights) >= FILL_SHARE * first_overlap > 0:
-            records.append(best)
-            covered = covered | {key}
+        if key in covered:
+            continue  # brought by a record filled for another period
+        candidates = [(g, r) for g, r in held_by_top if _period_key(r.period) == key]
+        best = max(candidates, key=lambda gr: _name_overlap(question_key, gr[1], weights), default=None)
+        if best is not None and _name_overlap(question_key, best[1], weights) >= FILL_SHARE * first_overlap > 0:
+            group, record = best
+            # The figure and its change stated together ("5.665,3 tỷ đồng, tăng 14,6% so cùng kỳ") are two
+            # records of one name; the indicator it names may hold the figures of other periods asked
+            # ("thuế sản phẩm tăng 14,2%" in the plan, "5,38%" in the year's resolution): all of them answer.
+            same = [r for _, r in candidates if r.chunk_id == record.chunk_id and r.indicator == record.indicator]
+            kin = [r for r in group.records if _period_key(r.period) in asked]
+            known = {r.id for r in records}
+            records.extend({r.id: r for r in (*same, *kin) if r.id not in known}.values())
+            covered = covered | {key} | {_period_key(r.period) for r in kin}
         else:
             missing.append(period)
     return Comparison(comparison.group, tuple(records[:MAX_RECORDS]), tuple(missing)), covered
@@ -197,12 +231,13 @@ def find_comparison(
             continue
         # A unit may state several indicators ("GRDP tăng …; khu vực dịch vụ tăng …"): the one asked
         # is the one whose name shares most of the question's words.
-        group, best_record = max(held, key=lambda gr: _name_overlap(question_key, gr[1], weights))
+        group, best_record = _best_held(held, periods, question_key, weights)
         comparison, covered = _for_periods(group, periods)
         if not comparison.records:
             return ()
         comparison, covered = _filled_from_top_units(
-            comparison, covered, held_by_top, _name_overlap(question_key, best_record, weights), question_key, weights
+            comparison, covered, held_by_top, _name_overlap(question_key, best_record, weights), question_key, weights,
+            periods,
         )
         sure = (
             selection.confidence >= threshold

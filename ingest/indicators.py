@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.text import find_numbers, fold, nfc, parse_vn_number
+from ingest.text import NumberMention, find_numbers, fold, nfc, parse_vn_number
 from vectorstore.index import StoredChunk
 
 TARGET = "mục tiêu"
@@ -66,17 +66,18 @@ _COMPARISON_TAIL = re.compile(
 )
 # Verbs and links that put a figure to the words before it.
 _RESULT_VERB = re.compile(
-    r"(?:\b(?:dat|tang|giam|chiem|la|o muc|uoc|bang|con|len|xuong|vuot|duy tri|khoang|tren|duoi|it nhat|"
+    r"(?:\b(?:dat|tang|giam|chiem|la|o muc|uoc|bang|con|len|xuong|vuot|duy tri|phat trien|khoang|tren|duoi|it nhat|"
     r"toi thieu|toi da|tu|hon|gan|am|duong)|:)"
     # "tăng bình quân 05 - 06%/năm", "đạt bình quân hàng năm khoảng 8%": an average between verb and value.
-    r"(?:\s+(?:binh quan|trung binh|hang nam|moi nam|thêm|them))*(?:\s+(?:khoang|tren|tu|it nhat|toi thieu))?\s*$"
+    r"(?:\s+(?:binh quan|trung binh|hang nam|moi nam|thêm|them|ca nam))*(?:\s+(?:khoang|tren|tu|it nhat|toi thieu))?\s*$"
 )
 # A rate per year refers to the whole span, not to the end year a clause names ("đến năm 2030 đạt …, tăng
 # bình quân hàng năm trong giai đoạn này 10 - 13%/năm").
 _PER_YEAR = re.compile(r"/năm\b|\bbình quân\b|\bhàng năm\b|\bmỗi năm\b|giai đoạn này|thời kỳ này", re.IGNORECASE)
-# Bounds and approximations before a value: part of what the document says, not of the value itself.
+# Bounds and approximations before a value, and a sign written as a word ("âm 1,37%" is below zero): part of
+# what the document says, not of the value itself.
 _QUALIFIER = re.compile(
-    r"(?<!\w)(?:không thấp hơn|không dưới|không quá|ít nhất|tối thiểu|tối đa|xấp xỉ|khoảng|trên|dưới|hơn|gần|từ)"
+    r"(?<!\w)(?:không thấp hơn|không dưới|không quá|ít nhất|tối thiểu|tối đa|xấp xỉ|khoảng|trên|dưới|hơn|gần|từ|âm)"
     r"\s+$",
     re.IGNORECASE,
 )
@@ -90,10 +91,10 @@ _TRAILING = re.compile(
     re.IGNORECASE,
 )
 _BOUNDS_TRAILING = re.compile(
-    r"(?:\s|^)(?:đạt|là|khoảng|trên|dưới|ít nhất|tối thiểu|tối đa|từ|hơn|gần|:|-|–|,)\s*$", re.IGNORECASE
+    r"(?:\s|^)(?:đạt|là|khoảng|trên|dưới|ít nhất|tối thiểu|tối đa|từ|hơn|gần|âm|:|-|–|,)\s*$", re.IGNORECASE
 )
 _LEADING = re.compile(
-    r"^(?:[-+•*]\s*|[a-zđ]\)\s*|\d+(?:\.\d+)*[.)]\s+|trong đó[,:]?\s*|đồng thời[,:]?\s*|riêng\s+|"
+    r"^(?:[-+•*(]\s*|[a-zđ]\)\s*|\d+(?:\.\d+)*[.)]\s+|trong đó[,:]?\s*|đồng thời[,:]?\s*|riêng\s+|"
     r"phấn đấu\s+|ước\s+|đạt\s+|có\s+|với\s+|và\s+|của\s+|tổng cộng\s+)",
     re.IGNORECASE,
 )
@@ -126,6 +127,7 @@ _UNIT_AT = [
     re.compile(rf"\s?(?:{_MEASURE})(?![\w])"),
     re.compile(rf"\s(?:{_RATE})"),
 ]
+_MEASURE_UNIT = re.compile(_MEASURE)
 _RANGE_JOIN = re.compile(r"\s?[-–]\s?|\s(?:đến|tới)\s")
 _PERIOD_PATTERNS = [
     re.compile(
@@ -221,15 +223,36 @@ def _counted_noun(text: str, pos: int) -> tuple[str, int] | None:
         if word.lower() in _COUNT_STOP or (words and word[0].isupper()):
             break
         words.append(word)
-    if not words or words[0].lower() in _TIME_NOUNS or words[0][0].isupper():
+    # A capitalised word is a name ("Bến Tre"), but an acronym is a noun counted ("320 DN", "15 HTX").
+    acronym = bool(words) and re.fullmatch(r"[A-ZĐ]{2,5}", words[0]) is not None
+    if not words or words[0].lower() in _TIME_NOUNS or (words[0][0].isupper() and not acronym):
         return None
-    noun = " ".join(words)
+    noun = words[0] if acronym else " ".join(words)  # an acronym is the whole noun: "320 DN đăng ký …"
     return noun, pos + 1 + len(noun)
+
+
+# A figure written against its unit, as typed or extracted from a PDF: "1.950ha", "30MW", "12,5%".
+_GLUED_NUMBER = re.compile(rf"(?<![\w.,])(?:{_NUM})(?=(?:{_MEASURE})(?!\w))")
+
+
+def _numbers_with_glued_units(clause: str) -> list[NumberMention]:
+    """The clause's numbers; one written against a measure unit ("trên 1.950ha") is read whole, where the
+    general reader sees "1" before ".950ha"."""
+    glued = []
+    for m in _GLUED_NUMBER.finditer(clause):
+        value = parse_vn_number(m.group(0))
+        if value is not None:
+            glued.append(NumberMention(m.group(0), value, m.start(), m.end()))
+    if not glued:
+        return find_numbers(clause)
+    spans = [(g.start, g.end) for g in glued]
+    kept = [n for n in find_numbers(clause) if not any(a <= n.start < b for a, b in spans)]
+    return sorted(kept + glued, key=lambda n: n.start)
 
 
 def find_values(clause: str) -> list[Value]:
     """Figures with a unit in a clause; "X - Y unit" and "X% - Y%" are one value with both ends."""
-    mentions = find_numbers(clause)
+    mentions = _numbers_with_glued_units(clause)
     values: list[Value] = []
     i = 0
     while i < len(mentions):
@@ -305,6 +328,10 @@ def clean_indicator(before: str, *, split_links: bool = True) -> str:
         if len(links) > 1 and re.fullmatch(r"[A-ZĐ0-9&/-]{2,}\s*(?:đạt|tăng|giảm|là)?\s*", text):
             joined = re.sub(r"\s+", " ", before).strip()
             text = joined[joined.rfind(links[-2]) :]
+        elif len(links) > 1 and re.fullmatch(r"\s*(?:đạt|tăng|giảm|là|ở mức)\s*", text, re.IGNORECASE):
+            # "Khu vực Dịch vụ … đạt mức tăng trưởng dương cả năm, đạt 1,29%": a bare result verb repeats
+            # the link before it, which names the figure.
+            text = links[-2]
     full = text
     for _ in range(8):
         previous = text
@@ -316,6 +343,8 @@ def clean_indicator(before: str, *, split_links: bool = True) -> str:
     if 0 < len(text.split()) <= 2 and len(full.split()) > len(text.split()):
         # "tốc độ tăng bình quân": the verb is part of a short name; drop only bounds and periods.
         light = _LEADING.sub("", _BOUNDS_TRAILING.sub("", _strip_period_phrases(full)).strip(" ,;:-–")).strip()
+        # "phấn đấu đến năm 2025 phát triển": the period shows once the label before it is gone.
+        light = _strip_period_phrases(light).strip()
         text = light if len(light.split()) > len(text.split()) else text
     return text.strip(" ,;:-–*")
 
@@ -330,7 +359,8 @@ def _strip_period_phrases(text: str) -> str:
         flags=re.IGNORECASE,
     )
     return re.sub(
-        r"^\s*(?:(?:đến|tính đến)\s+ngày\s+\d+\s+tháng\s+\d+\s+năm\s+\d{4}|(?:đến|cuối|trong|vào)\s+năm\s+\d{4})[,\s]*",
+        r"^\s*(?:(?:đến|tính đến)\s+ngày\s+\d+\s+tháng\s+\d+\s+năm\s+\d{4}|(?:đến|cuối|trong|vào)\s+năm\s+\d{4}|"
+        r"(?:trong\s+)?\d+\s+tháng\s+(?:đầu\s+|cuối\s+)?năm(?:\s+\d{4})?)[,\s]*",
         "", text, flags=re.IGNORECASE,
     )
 
@@ -358,6 +388,21 @@ def split_clauses(text: str) -> list[Clause]:
             sub = re.match(r"^(?:trong đó|riêng|cụ thể)[,:]?\s+", stripped, re.IGNORECASE)
             clauses.append(Clause(stripped, start, lead if (sub or lead) else None))
     return clauses
+
+
+def _without_compared_periods(text: str) -> str:
+    """"… tăng 1,67 lần so với cùng kỳ năm 2020": the period compared with is not the clause's own."""
+    return re.sub(
+        r"\bso\s+(?:với\s+)?(?:cùng\s+kỳ\s+|kế\s+hoạch\s+)?(?:năm\s+)?(?:19|20)\d{2}\b", " ", text, flags=re.IGNORECASE
+    )
+
+
+def _part_of_year(text: str, period: str | None) -> str | None:
+    """"6 tháng đầu năm" with no year, in a passage about one year: that part of that year."""
+    m = re.search(r"\b(?:6|06|9|09|3|03|sáu|chín|ba)\s+tháng\s+(?:đầu\s+|cuối\s+)?năm\b(?!\s*\d)", text, re.IGNORECASE)
+    if m is None or not period or not re.fullmatch(r"(?:19|20)\d{2}", period):
+        return None
+    return period_in(f"{m.group(0)} {period}")
 
 
 def _period_of(text: str) -> str | None:
@@ -471,9 +516,10 @@ def _after_words(clause: str, value: Value, next_start: int) -> tuple[str, int]:
     """What follows a value up to the next figure or link, and where it ends:
     "80% xã đạt chuẩn nông thôn mới" → "xã đạt chuẩn nông thôn mới"."""
     tail = clause[value.end : next_start]
-    tail = re.split(r"[,;:(]|\btrong đó\b|\bso với\b|\bso\b|\bvới\b", tail)[0]
+    # "74.000ha trồng dừa và trên 1.950ha …": a "và" just before the next figure opens that figure's words.
+    tail = re.split(r"[,;:(]|\btrong đó\b|\bso với\b|\bso\b|\bvới\b|\bvà(?=(?:\s+\S+){0,2}\s*$)", tail)[0]
     words = tail.split()[:12]
-    return _TRAILING.sub("", " ".join(words)).strip(" ,;:-–"), value.end + len(tail)
+    return _TRAILING.sub("", " ".join(words)).strip(" ,;:-–."), value.end + len(tail)
 
 
 def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
@@ -485,26 +531,34 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
     clauses = split_clauses(text)
     # The passage's own period is in its first clause with words ("**3. **Phấn đấu … đến năm 2030 …").
     opening = next((c.text for c in clauses if re.search(r"[^\W\d_]{2,}", c.text)), "")
-    passage_period = _period_of(opening) or _section_period(chunk) or ctx.period
+    passage_period = _period_of(_without_compared_periods(opening)) or _section_period(chunk) or ctx.period
     records: list[IndicatorRecord] = []
     first_indicator: str | None = None
     in_breakdown = False  # after "trong đó": the figures are parts of the passage's first indicator
     lead: str | None = None  # after "X: …" in a passage: its figures are parts of X
     for clause in clauses:
-        in_breakdown = in_breakdown or bool(re.match(r"^(?:trong đó|riêng)\b", clause.text, re.IGNORECASE))
+        opens_breakdown = bool(re.match(r"^(?:trong đó|riêng)\b", clause.text, re.IGNORECASE))
+        if _starts_sentence(text, clause.start) and not opens_breakdown:
+            # "…, trong đó lực lượng tự vệ đạt 60%. Huấn luyện lực lượng thường trực đạt 100%": a new
+            # sentence names its own indicator; it is no part of the breakdown before it.
+            in_breakdown, first_indicator = False, None
+        in_breakdown = in_breakdown or opens_breakdown
         previous_end = 0
         previous_indicator: str | None = None
-        clause_period = _period_of(clause.text)
+        subject: str | None = None  # the clause's last indicator named in full: its siblings hang under it
+        clause_period = _period_of(_without_compared_periods(clause.text))
         values = find_values(clause.text)
         for n, value in enumerate(values):
             before_start = previous_end
             before = clause.text[previous_end : value.start]
             previous_end = value.end
-            if _aside(clause.text, value):
+            own_period = _own_period(before, clause_period or passage_period)
+            aside = _aside(clause.text, value)
+            if aside and own_period in (None, clause_period or passage_period):
+                # A remark on the figure before it, of the same period: context, not a figure. One that
+                # names another period ("3,49% (6 tháng đầu năm âm 1,37%)") is that period's figure.
                 continue
-            if not (target_list or _RESULT_VERB.search(fold(before.rstrip()))):
-                continue
-            if value.counted and not (target_list or _has_measure_verb(before)):
+            if not (target_list or _stated_as_figure(clause.text, value, before)):
                 continue
             if ":" in before and not re.match(r"^\s*(?:trong đó|gồm|cụ thể)\s*:", before, re.IGNORECASE):
                 # "Cơ cấu kinh tế đến năm 2025: Khu vực I chiếm …": the words before ":" head what follows.
@@ -521,16 +575,30 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
                 # "Công nhận 05 xã đạt chuẩn nông thôn mới": the counted noun and what it says are the indicator.
                 own = " ".join(w for w in (own, value.unit or "", after) if w)
                 previous_end = after_end
-            elif len(own.split()) <= 2 and after and not previous_indicator:
-                # "Có 80% xã đạt chuẩn …", "hoàn thành (100%) việc xóa nhà tạm": the words after name it.
+            elif after and (
+                (not previous_indicator and (len(own.split()) <= 2 or _MEASURE_UNIT.fullmatch(value.unit or "")))
+                or (not own and re.search(r"\bvà\s", before) and _comparison(clause.text, value) is None)
+            ):
+                # "Có 80% xã đạt chuẩn …", "hoàn thành (100%) việc xóa nhà tạm", "74.000ha trồng dừa và trên
+                # 1.950ha nuôi tôm", "Đề án phát triển 4.000ha nuôi tôm biển": the words after name it (an
+                # area or a capacity says what it is of after the figure). After "đạt 92,8% kế hoạch" they
+                # name the plan it is measured against, not the figure.
                 own = " ".join(w for w in (own, after) if w)
                 previous_end = after_end
             if not own:
                 own = previous_indicator or (value.unit if value.unit and "/" in value.unit else "") or ""
+            elif aside and previous_indicator and fold(own) in fold(previous_indicator):
+                # "đạt mức tăng trưởng …, đạt 1,29% (6 tháng đầu năm tăng trưởng âm 2,07%)": the remark
+                # gives the same indicator's figure for another period.
+                own = previous_indicator
             elif previous_indicator and len(own.split()) <= 4 and fold(own) not in fold(previous_indicator):
                 # "tổng giá trị sản phẩm Xoài …, tốc độ tăng bình quân 08 - 09%/năm": a short name after
-                # another figure of the clause is that figure's subject's.
-                own = f"{previous_indicator}: {own}"
+                # another figure of the clause is that figure's subject's. Siblings in a row ("thường trực
+                # đạt 100%, dự bị động viên đạt 98,5%, dân quân tự vệ đạt 90%") all hang under the subject,
+                # not under each other.
+                own = f"{subject or previous_indicator}: {own}"
+            else:
+                subject = own
             if not own:
                 continue
             parent = clause.lead or lead or (first_indicator if in_breakdown else None)
@@ -546,8 +614,8 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
             status = _status(local, clause.text, chunk.section, ctx.kind, target_list)
             if comparison and status != TARGET:
                 status = COMPARISON
-            period = _period_of(before) or clause_period or passage_period
-            if not _period_of(before) and _PER_YEAR.search(f"{before} {value.unit or ''}"):
+            period = own_period or clause_period or passage_period
+            if not own_period and _PER_YEAR.search(f"{before} {value.unit or ''}"):
                 period = next((p for p in (passage_period, ctx.period) if p and "-" in p), period)
             stated = with_bounds(clause.text, value, before_start)
             previous_end = max(previous_end, stated.end)
@@ -560,8 +628,41 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
     return records
 
 
+def _own_period(before: str, around: str | None) -> str | None:
+    """The period the words before a figure name, if any. "Mặc dù trong 6 tháng đầu năm …, nhưng … cả năm
+    0,12%": a part of the year names the figure's period only in the figure's own link."""
+    return _period_of(_without_compared_periods(before)) or _part_of_year(re.split(r",\s*", before)[-1], around)
+
+
+def _stated_as_figure(clause: str, value: Value, before: str) -> bool:
+    """Outside a target list, a figure counts when the clause states it as a result: a count its verb
+    introduces however far back ("công nhận thêm 06 xã", "lũy kế có 55 xã"), a share of the plan whatever
+    verb brings it ("giải ngân 100% kế hoạch vốn"), any other figure right after a result verb."""
+    if value.counted:
+        # The verb right before the count, or a result verb before it: "Triển khai có hiệu quả Đề án triệu
+        # cây xanh 10 …" has "có" but no count of its own.
+        near = re.search(rf"\b(?:{_MEASURE_VERBS})\b(?:\s+\S+){{0,2}}\s*$", before, re.IGNORECASE)
+        return _has_measure_verb(before) and bool(near or _RESULT_VERB.search(fold(before.rstrip())))
+    if value.unit == "%" and _comparison(clause, value) is not None:
+        return True
+    return bool(_RESULT_VERB.search(fold(before.rstrip())))
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """The clause at `start` opens a sentence of the passage (its first, or one after a full stop)."""
+    return bool(re.search(r"(?:^|[.!?…])\s*$", text[:start]))
+
+
+# Verbs that introduce a count: "đạt 550 doanh nghiệp", "công nhận thêm 06 xã", "lũy kế có 55 xã".
+_MEASURE_VERBS = "đạt|tăng|giảm|có|thành lập|giải quyết|đào tạo|thu hút|công nhận|phát triển"
+
+
 def _has_measure_verb(before: str) -> bool:
-    return bool(re.search(r"\b(?:đạt|tăng|giảm|có|thành lập|giải quyết|đào tạo|thu hút)\b[^,;]*$", before, re.IGNORECASE))
+    return bool(
+        re.search(
+            rf"\b(?:{_MEASURE_VERBS})\b[^,;]*$", before, re.IGNORECASE
+        )
+    )
 
 
 # Column headers that say a column's figures are estimates, results or plans.

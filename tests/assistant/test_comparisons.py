@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -13,6 +14,7 @@ from assistant.terms import TermWeights
 from ingest.indicators import IndicatorRecord
 
 if TYPE_CHECKING:
+    from assistant.models import Answer
     from assistant.service import Assistant
 
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
         "So sánh kim ngạch xuất khẩu năm 2025 với kế hoạch 5 năm",
         "ty le do thi hoa qua cac nam the nao",
         "Nghị quyết 5 năm đặt tỷ lệ hộ nghèo năm 2025 bao nhiêu, nghị quyết năm 2024 đặt bao nhiêu?",
+        "Thu ngân sách năm 2020 tăng bao nhiêu; dự toán năm 2025 cao hay thấp hơn?",
     ],
 )
 def test_comparison_questions_are_recognised(question: str) -> None:
@@ -158,3 +161,55 @@ def test_a_period_the_group_lacks_is_taken_from_a_top_unit_that_names_the_same_i
     # A sibling alone in the top units leaves the period said to be missing: never its figure.
     alone, _ = _filled_from_top_units(start, {"2021-2025"}, [(siblings, sibling)], overlap, question_key, weights)
     assert alone.missing_periods == ("2025",) and [r.value_text for r in alone.records] == ["từ 80% trở lên"]
+
+
+def _cited_line_holds(result: Answer, figure: str) -> bool:
+    """The answer's line for `figure` cites a passage that quotes it."""
+    line = next(line for line in result.answer.splitlines() if f'"{figure}"' in line)
+    n = int(line.rsplit("[", 1)[1].rstrip("]"))
+    return figure in result.citations[n - 1].quote
+
+
+@pytest.mark.slow
+def test_a_figure_a_report_gives_in_a_remark_on_another_period_is_compared(corpus_assistant: Assistant) -> None:
+    # "đạt 1,29% (6 tháng đầu năm tăng trưởng âm 2,07%)": the remark is the first half's figure.
+    result = corpus_assistant.answer("Khu vực dịch vụ tăng trưởng cả năm 2020 so với 6 tháng đầu năm 2020 thế nào?")
+    assert result.found
+    assert _cited_line_holds(result, "1,29%") and _cited_line_holds(result, "âm 2,07%")
+    assert "không ghi số liệu" not in result.answer
+
+
+@pytest.mark.slow
+def test_the_sum_is_compared_not_its_change_when_both_name_the_indicator(corpus_assistant: Assistant) -> None:
+    # The report states the sum, its change and its share of the plan under one name: the sum is the
+    # figure the plan sets too.
+    result = corpus_assistant.answer(
+        "Tổng vốn đầu tư phát triển toàn xã hội huy động năm 2020 so với mục tiêu giai đoạn 2021-2025?"
+    )
+    assert result.found
+    assert _cited_line_holds(result, "19.522 tỷ đồng") and _cited_line_holds(result, "130.000-140.000 tỷ đồng")
+    assert {c.source for c in result.citations} == {"001_41c8df0f7ff6743b.txt", "002_dafdf37ecc6638ab.txt"}
+
+
+def test_a_filled_figure_brings_its_change_and_its_indicators_other_periods() -> None:
+    share = _record("Cơ cấu kinh tế: thuế sản phẩm", "3,30%", "2025", "year.txt")
+    growth_plan = _record("Tăng trưởng: thuế sản phẩm", "14,2%", "2021-2025", "plan.txt")
+    growth_year = _record("Tăng trưởng: thuế sản phẩm", "5,38%", "2025", "year2.txt")
+    growth = IndicatorGroup("g", growth_plan.indicator, (growth_plan, growth_year))
+    start = Comparison(IndicatorGroup("s", share.indicator, (share,)), (share,), ("2021-2025",))
+    question_key = "thue san pham tang truong co cau"
+    filled, covered = _filled_from_top_units(
+        start, {"2025"}, [(growth, growth_plan)], 3.0, question_key, TermWeights({}, 1.0), ("2021-2025", "2025")
+    )
+    assert [r.value_text for r in filled.records] == ["3,30%", "14,2%", "5,38%"]
+    assert filled.missing_periods == () and covered == {"2021-2025", "2025"}
+
+    total = _record("giá trị tăng thêm công nghiệp", "5.665,3 tỷ đồng", "2020", "report.txt")
+    change = replace(total, id=total.id[:-1] + "1", value_text="14,6%")  # "…, tăng 14,6% so cùng kỳ"
+    target = _record("Tăng trưởng khu vực II", "11,77%", "2025", "year.txt")
+    start = Comparison(IndicatorGroup("t", target.indicator, (target,)), (target,), ("2020",))
+    pairs = [(IndicatorGroup("a", total.indicator, (total,)), total), (IndicatorGroup("b", change.indicator, (change,)), change)]
+    filled, _ = _filled_from_top_units(
+        start, {"2025"}, pairs, 2.0, "gia tri tang them cong nghiep tang truong khu vuc ii", TermWeights({}, 1.0), ("2020", "2025")
+    )
+    assert [r.value_text for r in filled.records] == ["11,77%", "5.665,3 tỷ đồng", "14,6%"]
