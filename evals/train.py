@@ -10,8 +10,8 @@ deterministic (Newton's method, no random start), so the same data give the same
 The development metric is leave-one-document-out: for each document D, fit without the questions
 about D, then answer D's questions with that fit. The threshold is set on those out-of-fold
 answers so that at most `--max-wrong` of the answers given are wrong, then the model is refitted on
-everything. `evals/provinces_final.jsonl`, `evals/archive_final.jsonl` and `evals/archive_blind.jsonl` are
-never trained on: they are the final checks. `evals/comparisons.jsonl` is not either: comparisons are answered
+everything. `evals/provinces_final.jsonl`, `evals/archive_final.jsonl` and `evals/archive_blind2.jsonl` are
+never trained on: they are the final checks. The comparison sets are not either: comparisons are answered
 from the indicator table, not by the unit ranking.
 """
 
@@ -22,7 +22,7 @@ import hashlib
 import json
 import pickle
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -40,8 +40,8 @@ from evals.scoring import evidence_key, missing_expected
 REPO = Path(__file__).resolve().parents[1]
 EVALS = REPO / "evals"
 # Never trained on: measured once, at the end, as the honest figure.
-UNTOUCHED = ("provinces_final.jsonl", "archive_final.jsonl", "archive_blind.jsonl")
-NOT_RANKED = ("comparisons.jsonl", "comparisons_blind.jsonl")
+UNTOUCHED = ("provinces_final.jsonl", "archive_final.jsonl", "archive_blind2.jsonl")
+NOT_RANKED = ("comparisons.jsonl", "comparisons_blind.jsonl", "comparisons_blind2.jsonl")
 CORPORA = (REPO / "corpus", REPO.parent / "shared" / "corpora" / "provinces")
 L2_CHOICES = (0.3, 1.0, 3.0, 10.0)
 # The issue asks for at most 1 wrong answer in 100. Leave-one-document-out, that threshold answers
@@ -142,18 +142,13 @@ class Fit:
         return AnswerModel(tuple(self.rank_weights), tuple(self.decision_weights), threshold, extra_share, "", {})
 
 
-def document_weights(examples: Sequence[Example]) -> list[float]:
-    """Each document weighs the same, however many questions it has: a new province's plan counts as
-    much as the bundled report that has seventy questions (mean weight 1)."""
-    sizes = Counter(e.group for e in examples)
-    mean = len(examples) / len(sizes)
-    return [mean / sizes[e.group] for e in examples]
-
-
 def _fit_ranking(examples: Sequence[Example], l2: float) -> list[float]:
     kept = [e for e in examples if any(c.label for c in e.candidates)]
     groups = [(_matrix(e), np.asarray([c.label for c in e.candidates], dtype=float)) for e in kept]
-    return fit_ranking(groups, l2=l2, group_weights=document_weights(kept))
+    # Every question weighs the same. Weighing each document the same (so a new province's plan counts as
+    # much as the bundled report with seventy questions) was tried and fitted worse leave-one-document-out:
+    # 53.9% against 64.9% right at 5% wrong, on 609 questions over 30 documents (stop 16).
+    return fit_ranking(groups, l2=l2)
 
 
 def fit(examples: Sequence[Example], l2: float) -> Fit:
@@ -166,8 +161,6 @@ def fit(examples: Sequence[Example], l2: float) -> Fit:
     rank_weights = _fit_ranking(examples, l2)
     rows: list[list[float]] = []
     labels: list[int] = []
-    weights: list[float] = []
-    balance = dict(zip((id(e) for e in examples), document_weights(examples), strict=True))
     for group in sorted({e.group for e in examples}):
         inner = np.asarray(_fit_ranking([e for e in examples if e.group != group], l2))
         for e in examples:
@@ -177,8 +170,7 @@ def fit(examples: Sequence[Example], l2: float) -> Fit:
             scores = x @ inner
             rows.append([float(v) for v in decision_vector(x, scores)])
             labels.append(e.candidates[int(np.argmax(scores))].label)
-            weights.append(balance[id(e)])
-    return Fit(rank_weights, fit_logistic(rows, labels, l2=l2, sample_weights=weights))
+    return Fit(rank_weights, fit_logistic(rows, labels, l2=l2))
 
 
 def out_of_fold(examples: Sequence[Example], l2: float) -> list[Ranking]:
