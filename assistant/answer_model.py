@@ -5,7 +5,7 @@ Two fitted parts over the named unit features (`assistant/features.py`):
 - one calibrated decision: a logistic regression on the top unit (its features, its share of the
   ranking and its margin over the runner-up) that estimates the chance the top unit is right. The
   assistant answers when that chance reaches the threshold, which `evals/train.py` sets so that at
-  most about one answer in a hundred is wrong, leave-one-document-out.
+  most `--max-wrong` of the answers (5 in 100 by default) are wrong, leave-one-document-out.
 
 Weights, threshold and the share at which further units are quoted are fitted from labelled
 questions and saved as a small versioned JSON file beside this module; nothing here is set by hand.
