@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,6 +111,7 @@ class Assistant:
         self.settings = settings
         self.llm = llm
         self.top_k = top_k
+        self._indicator_lock = threading.Lock()
         self._refresh()
 
     def _refresh(self) -> None:
@@ -220,13 +222,16 @@ class Assistant:
 
         if self.index.reload():
             self._refresh()
-        table = getattr(self, "_indicator_table", None)
-        if table is None:
-            # Persisted beside the index it is read from (index_dir is where settings put it); an index
-            # without a directory (a test's fake) keeps its table in memory.
-            index_dir = getattr(self.index, "index_dir", None)
-            path = Path(index_dir) / "indicators" if index_dir else None
-            table = self._indicator_table = IndicatorTable(self.index, self.embeddings, path)
+        # Building the table takes seconds at archive size: concurrent first questions wait for one build
+        # rather than each building (and holding) a table of their own.
+        with self._indicator_lock:
+            table = getattr(self, "_indicator_table", None)
+            if table is None:
+                # Persisted beside the index it is read from (index_dir is where settings put it); an index
+                # without a directory (a test's fake) keeps its table in memory.
+                index_dir = getattr(self.index, "index_dir", None)
+                path = Path(index_dir) / "indicators" if index_dir else None
+                table = self._indicator_table = IndicatorTable(self.index, self.embeddings, path)
         return table.search(query, period=period, document=document)
 
     def remove_document(self, source: str) -> bool:

@@ -66,6 +66,7 @@ def open_assistant(data_dir: Path | None) -> Assistant:
     assistant = Assistant.from_settings(load_settings(**overrides))
     for question in WARMUP_QUESTIONS:
         assistant.answer(question)
+    assistant.indicators()  # loaded on first use, as `assistant serve` loads it before serving
     return assistant
 
 

@@ -292,3 +292,24 @@ def test_with_the_key_a_bad_body_is_still_a_422_and_get_a_405(canned_keyed_url: 
 
     assert bad.status_code == 422
     assert get_ask.status_code == 405
+
+
+def test_a_burst_of_concurrent_questions_is_answered_every_one(base_url: str) -> None:
+    # Sixteen clients at once, each a question not asked before (their query embeddings are computed
+    # together, vectorstore/query_batcher.py): every one is answered, with the figure asked for.
+    questions = [f"Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu? ({i})" for i in range(8)] + [
+        f"Tỷ lệ đô thị hóa năm 2025 là bao nhiêu? ({i})" for i in range(8)
+    ]
+
+    def ask(question: str) -> httpx.Response:
+        return httpx.post(f"{base_url}/api/ask", json={"question": question}, timeout=120)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(questions)) as pool:
+        responses = list(pool.map(ask, questions))
+
+    assert [r.status_code for r in responses] == [200] * len(questions)
+    bodies = [r.json() for r in responses]
+    assert all("1.850 triệu USD" in body["answer"] for body in bodies[:8])
+    assert all(body["answer"] and body["question_interpreted"] for body in bodies[8:])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -61,3 +63,25 @@ def test_documents_lists_every_indexed_document_with_chunk_counts(corpus_assista
     docs = corpus_assistant.documents()
     assert len(docs) == 5
     assert all(d.chunks > 0 and d.title for d in docs)
+
+
+def test_questions_arriving_together_build_the_indicator_table_once(
+    corpus_assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.indicators as indicators
+
+    built: list[int] = []
+
+    class CountedTable(indicators.IndicatorTable):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            built.append(1)
+            time.sleep(0.5)  # a build at archive size takes seconds: the other questions arrive meanwhile
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(indicators, "IndicatorTable", CountedTable)
+    monkeypatch.setattr(corpus_assistant, "_indicator_table", None, raising=False)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: corpus_assistant.indicators("GRDP"), range(4)))
+
+    assert len(built) == 1
+    assert results[0] and all(len(r) == len(results[0]) for r in results)
