@@ -9,7 +9,7 @@ figures in every document, each quoted as written with its own citation. No arit
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answerer import Selection
@@ -82,14 +82,6 @@ def _period_key(period: str | None) -> str:
 
 def _record_in_unit(record: IndicatorRecord, unit_text: str) -> bool:
     return fold(record.value_text) in fold(unit_text)
-
-
-def records_by_chunk(groups: Iterable[IndicatorGroup]) -> dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]]:
-    out: dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]] = {}
-    for group in groups:
-        for record in group.records:
-            out.setdefault(record.chunk_id, []).append((group, record))
-    return out
 
 
 def _name_overlap(question_key: str, record: IndicatorRecord, weights: TermWeights) -> float:

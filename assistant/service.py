@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answer_model import AnswerModel
 from assistant.answerer import ExtractiveAnswer, Selection, compose, document_phrase, select
-from assistant.comparisons import asks_comparison, compose_comparison, find_comparison, records_by_chunk
+from assistant.comparisons import asks_comparison, compose_comparison, find_comparison
 from assistant.contract import DocumentInfo, check_input, describe_document
 from assistant.models import Answer, Citation, RetrievedPassage, Turn
 from assistant.places import known_places
@@ -23,7 +23,7 @@ from ingest.indicators import IndicatorRecord
 from ingest.text import display_date
 
 if TYPE_CHECKING:
-    from assistant.indicators import IndicatorGroup
+    from assistant.indicators import IndicatorGroup, IndicatorTable
     from assistant.llm import LLMAnswerer
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class Assistant:
         if not asks_comparison(selection.intent.interpreted):
             return None
         periods = named_periods(selection.intent.interpreted, self.five_year_period)
-        by_chunk = records_by_chunk(self.indicators())
+        by_chunk = self._indicators().records_by_chunk()
         found = find_comparison(selection, by_chunk, periods, self.model.threshold, self.weights)
         if not found:
             return None
@@ -218,6 +218,9 @@ class Assistant:
         self, query: str | None = None, *, period: str | None = None, document: str | None = None
     ) -> list[IndicatorGroup]:
         """The indicator table (targets and results across documents), grouped by indicator."""
+        return self._indicators().search(query, period=period, document=document)
+
+    def _indicators(self) -> IndicatorTable:
         from assistant.indicators import IndicatorTable
 
         if self.index.reload():
@@ -232,7 +235,7 @@ class Assistant:
                 index_dir = getattr(self.index, "index_dir", None)
                 path = Path(index_dir) / "indicators" if index_dir else None
                 table = self._indicator_table = IndicatorTable(self.index, self.embeddings, path)
-        return table.search(query, period=period, document=document)
+        return table
 
     def remove_document(self, source: str) -> bool:
         """Delete one document (registry, vectors, lexical index) by its name; False if none is indexed so.
