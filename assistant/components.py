@@ -21,7 +21,6 @@ def build_embeddings(settings: Settings) -> ModelEmbeddings:
         settings.embedding_model,
         settings.embedding_batch_size,
         threads=settings.embedding_threads,
-        query_batch=settings.embedding_query_batch,
     )
 
 

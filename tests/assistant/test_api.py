@@ -295,8 +295,8 @@ def test_with_the_key_a_bad_body_is_still_a_422_and_get_a_405(canned_keyed_url: 
 
 
 def test_a_burst_of_concurrent_questions_is_answered_every_one(base_url: str) -> None:
-    # Sixteen clients at once, each a question not asked before (their query embeddings are computed
-    # together, vectorstore/query_batcher.py): every one is answered, with the figure asked for.
+    # Sixteen clients at once, each a question not asked before (so every one is embedded, several at the
+    # same time in the engine): every one is answered, with the figure asked for.
     questions = [f"Chỉ tiêu kim ngạch xuất khẩu năm 2025 là bao nhiêu? ({i})" for i in range(8)] + [
         f"Tỷ lệ đô thị hóa năm 2025 là bao nhiêu? ({i})" for i in range(8)
     ]
