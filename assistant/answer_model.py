@@ -145,7 +145,6 @@ def fit_logistic(
     labels: Sequence[int],
     l2: float = 1.0,
     iterations: int = 25,
-    sample_weights: Sequence[float] | None = None,
 ) -> list[float]:
     """L2-regularised logistic regression by Newton's method: deterministic, no random start.
 
@@ -153,14 +152,13 @@ def fit_logistic(
     """
     x = np.asarray(rows, dtype=float)
     y = np.asarray(labels, dtype=float)
-    sw = np.ones(len(y)) if sample_weights is None else np.asarray(sample_weights, dtype=float)
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
     penalty[0] = 0.0
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
-        gradient = x.T @ (sw * (p - y)) + penalty * w
-        hessian = (x * (sw * p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        gradient = x.T @ (p - y) + penalty * w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if float(np.max(np.abs(step))) < 1e-6:
@@ -172,7 +170,6 @@ def fit_ranking(
     groups: Sequence[tuple[np.ndarray, np.ndarray]],
     l2: float = 1.0,
     iterations: int = 25,
-    group_weights: Sequence[float] | None = None,
 ) -> list[float]:
     """Conditional logit (a softmax over each question's candidates) by Newton's method.
 
@@ -181,10 +178,8 @@ def fit_ranking(
     """
     x = np.concatenate([g[0] for g in groups])
     target = np.concatenate([g[1] / g[1].sum() for g in groups])
-    weights = np.ones(len(groups)) if group_weights is None else np.asarray(group_weights, dtype=float)
     starts = np.cumsum([0] + [len(g[1]) for g in groups[:-1]])
     owner = np.repeat(np.arange(len(groups)), [len(g[1]) for g in groups])
-    row_weight = weights[owner]
     d = x.shape[1]
     w = np.zeros(d)
     for _ in range(iterations):
@@ -192,9 +187,9 @@ def fit_ranking(
         scores = scores - np.maximum.reduceat(scores, starts)[owner]
         exp = np.exp(scores)
         p = exp / np.add.reduceat(exp, starts)[owner]
-        gradient = x.T @ (row_weight * (p - target)) + l2 * w
+        gradient = x.T @ (p - target) + l2 * w
         means = np.add.reduceat(x * p[:, None], starts)
-        hessian = (x * (row_weight * p)[:, None]).T @ x - (means * weights[:, None]).T @ means + np.eye(d) * (l2 + 1e-9)
+        hessian = (x * p[:, None]).T @ x - means.T @ means + np.eye(d) * (l2 + 1e-9)
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if float(np.max(np.abs(step))) < 1e-6:

@@ -150,7 +150,6 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
-
 def stop_server(server: subprocess.Popen[bytes]) -> None:
     """SIGTERM, and SIGKILL if the server has not exited 15 s later."""
     server.terminate()
@@ -159,6 +158,7 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -452,26 +452,26 @@ class DocumentIndex:
         if not write_ids or k <= 0:
             return []
         vector = _as_vector(query_vector)
-        found: list[tuple[StoredChunk, float]] = []
+
+        def listed(hits: Sequence[Any]) -> list[ScoredChunk]:
+            # Vectors the registry does not list belong to an unfinished, abandoned or replaced write.
+            found = [(state.chunks[state.vector_to_chunk[h.id]], h.similarity) for h in hits if h.id in state.vector_to_chunk]
+            return [ScoredChunk(chunk, score, rank) for rank, (chunk, score) in enumerate(found, start=1)]
+
         if sources is None:
             # The whole index: ask Chroma without a filter (a filter on a thousand live write ids costs
-            # about 30 times the search itself) and drop what the registry does not list: vectors of an
-            # unfinished, abandoned or replaced write. Only if those crowd out live hits, ask again filtered.
+            # about 30 times the search itself) and drop what the registry does not list. Only if those
+            # crowd out live hits, ask again filtered.
             fetch = k + _DENSE_SLACK
             with self._store_lock:
                 hits = self._store.query(vector, fetch, where=None)
-            found = [(state.chunks[state.vector_to_chunk[h.id]], h.similarity) for h in hits if h.id in state.vector_to_chunk]
-            if len(found) >= k or len(hits) < fetch:
-                return [ScoredChunk(chunk, score, rank) for rank, (chunk, score) in enumerate(found[:k], start=1)]
+            result = listed(hits)
+            if len(result) >= k or len(hits) < fetch:
+                return result[:k]
         # Filtering on the live write ids keeps vectors of an unfinished or abandoned write out of the results.
         with self._store_lock:
             hits = self._store.query(vector, k, where={"write": {"$in": write_ids}})
-        found = [
-            (state.chunks[state.vector_to_chunk[h.id]], h.similarity)
-            for h in hits
-            if h.id in state.vector_to_chunk
-        ]
-        return [ScoredChunk(chunk, score, rank) for rank, (chunk, score) in enumerate(found, start=1)]
+        return listed(hits)
 
     def lexical_search(
         self, tokens: Sequence[str], k: int, sources: Sequence[str] | None = None
