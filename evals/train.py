@@ -40,8 +40,8 @@ from evals.scoring import evidence_key, missing_expected
 REPO = Path(__file__).resolve().parents[1]
 EVALS = REPO / "evals"
 # Never trained on: measured once, at the end, as the honest figure.
-UNTOUCHED = ("provinces_final.jsonl", "archive_final.jsonl", "archive_blind2.jsonl")
-NOT_RANKED = ("comparisons.jsonl", "comparisons_blind.jsonl", "comparisons_blind2.jsonl")
+UNTOUCHED = ("provinces_final.jsonl", "archive_final.jsonl", "archive_blind3.jsonl")
+NOT_RANKED = ("comparisons.jsonl", "comparisons_blind.jsonl", "comparisons_blind2.jsonl", "comparisons_blind3.jsonl")
 CORPORA = (REPO / "corpus", REPO.parent / "shared" / "corpora" / "provinces")
 L2_CHOICES = (0.3, 1.0, 3.0, 10.0)
 # The issue asks for at most 1 wrong answer in 100. Leave-one-document-out (609 questions, stop 16),
