@@ -37,6 +37,9 @@ _QUESTION_FRAMING_RE = re.compile(
 # How much of the question's words another unit's record must name, against the group's own, to give
 # the figure of a period the group lacks.
 FILL_SHARE = 0.8
+# How much of the question's words a top unit's indicator must name, against the best of the top units', to
+# be the indicator asked.
+UNIT_SHARE = 0.5
 # Figures one comparison answer lists at most.
 MAX_RECORDS = 8
 
@@ -62,7 +65,9 @@ def asks_comparison(question: str) -> bool:
     mentions = list(_PERIOD_MENTION_RE.finditer(folded))
     if len(mentions) >= 2 and len(_ASKED_RE.findall(folded)) >= 2:
         return True
-    return any(_JOINING_RE.search(folded[a.end() : b.start()]) for a, b in zip(mentions, mentions[1:], strict=False))
+    return any(
+        _JOINING_RE.search(folded[a.end() : b.start()]) for a, b in zip(mentions, mentions[1:], strict=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,29 @@ def _period_key(period: str | None) -> str:
     # "9 tháng đầu năm 2021" and "9 tháng năm 2021" are one period: months counted from the year's start.
     key = re.sub(r"\s+", " ", fold(period or "")).replace(" - ", "-").strip()
     return re.sub(r"^(\d+ thang) dau ", r"\1 ", key)
+
+
+def _covers(record: IndicatorRecord, key: str) -> bool:
+    """The record gives a figure for the period asked (a `_period_key`). A plan's target for its last year
+    ("cơ cấu kinh tế đến năm 2025" in the 2021-2025 resolution) is that plan's figure: it answers "kế
+    hoạch 2021-2025" as much as "năm 2025"."""
+    have = _period_key(record.period)
+    if have == key:
+        return True
+    span = re.fullmatch(r"(?:19|20)\d{2}-((?:19|20)\d{2})", key)
+    return (
+        span is not None and have == span.group(1) and key in re.sub(r"\s*[-–]\s*", "-", fold(record.title))
+    )
+
+
+def _without_plan_end_years(comparison: Comparison) -> Comparison:
+    """A plan period no record is dated with is not missing when the plan sets its last year's figure."""
+    missing = tuple(
+        p
+        for p in comparison.missing_periods
+        if not any(_covers(r, _period_key(p)) for r in comparison.records)
+    )
+    return Comparison(comparison.group, comparison.records, missing)
 
 
 def _record_in_unit(record: IndicatorRecord, unit_text: str) -> bool:
@@ -97,7 +125,10 @@ def _extra_words(question_key: str, record: IndicatorRecord) -> int:
 
 
 def _best_held(
-    held: Sequence[tuple[IndicatorGroup, IndicatorRecord]], periods: Sequence[str], question_key: str, weights: TermWeights
+    held: Sequence[tuple[IndicatorGroup, IndicatorRecord]],
+    periods: Sequence[str],
+    question_key: str,
+    weights: TermWeights,
 ) -> tuple[IndicatorGroup, IndicatorRecord]:
     """The indicator a unit states that the question asks: the one whose name shares most of the question's
     words; among names that share as much ("huy động vốn đầu tư" as a sum and as a change, a target and its
@@ -106,7 +137,11 @@ def _best_held(
     def fit(pair: tuple[IndicatorGroup, IndicatorRecord]) -> tuple[float, int, int]:
         group, record = pair
         _, covered = _for_periods(group, periods)
-        return (round(_name_overlap(question_key, record, weights), 6), len(covered), -_extra_words(question_key, record))
+        return (
+            round(_name_overlap(question_key, record, weights), 6),
+            len(covered),
+            -_extra_words(question_key, record),
+        )
 
     return max(held, key=fit)
 
@@ -171,14 +206,24 @@ def _filled_from_top_units(
         key = _period_key(period)
         if key in covered:
             continue  # brought by a record filled for another period
-        candidates = [(g, r) for g, r in held_by_top if _period_key(r.period) == key]
+        # A figure dated with the period itself first; else a plan's figure for its last year, unless it is
+        # already the answer's figure for that year (one figure does not answer two periods asked).
+        listed = {r.id for r in records}
+        candidates = [(g, r) for g, r in held_by_top if _period_key(r.period) == key] or [
+            (g, r) for g, r in held_by_top if _covers(r, key) and r.id not in listed
+        ]
         best = max(candidates, key=lambda gr: _name_overlap(question_key, gr[1], weights), default=None)
-        if best is not None and _name_overlap(question_key, best[1], weights) >= FILL_SHARE * first_overlap > 0:
+        if (
+            best is not None
+            and _name_overlap(question_key, best[1], weights) >= FILL_SHARE * first_overlap > 0
+        ):
             group, record = best
             # The figure and its change stated together ("5.665,3 tỷ đồng, tăng 14,6% so cùng kỳ") are two
             # records of one name; the indicator it names may hold the figures of other periods asked
             # ("thuế sản phẩm tăng 14,2%" in the plan, "5,38%" in the year's resolution): all of them answer.
-            same = [r for _, r in candidates if r.chunk_id == record.chunk_id and r.indicator == record.indicator]
+            same = [
+                r for _, r in candidates if r.chunk_id == record.chunk_id and r.indicator == record.indicator
+            ]
             kin = [r for r in group.records if _period_key(r.period) in asked]
             known = {r.id for r in records}
             records.extend({r.id: r for r in (*same, *kin) if r.id not in known}.values())
@@ -206,41 +251,75 @@ def find_comparison(
         # One period named ("9 tháng năm 2021 tăng hay giảm so với cùng kỳ?"): the document that
         # reports that period states the change itself; the unit ranking answers it.
         return ()
-    question_key = indicator_key(selection.intent.interpreted)
+    question_key = indicator_key(selection.intent.folded)
     held_by_top = [
         (g, r)
         for scored in selection.scored[:INDICATOR_UNITS]
         for g, r in by_chunk.get(chunk_id_of(scored.unit.item.chunk), [])
         if _record_in_unit(r, scored.unit.text)
     ]
+    # Each top unit's best-fitting indicator: a unit may state several ("GRDP tăng …; khu vực dịch vụ tăng
+    # …"), the one asked is the one whose name shares most of the question's words.
+    bests = []
     for scored in selection.scored[:INDICATOR_UNITS]:
         held = [
             (g, r)
             for g, r in by_chunk.get(chunk_id_of(scored.unit.item.chunk), [])
             if _record_in_unit(r, scored.unit.text)
         ]
-        if not held:
+        if held:
+            bests.append(_best_held(held, periods, question_key, weights))
+    # The best-ranked of them, unless its name says less than half as much of the question as another top
+    # unit's: a passage ranked first for its other words ("dịch vụ logistics") does not name the indicator.
+    most = max((_name_overlap(question_key, r, weights) for _, r in bests), default=0.0)
+    for group, best_record in bests:
+        if _name_overlap(question_key, best_record, weights) < UNIT_SHARE * most:
             continue
-        # A unit may state several indicators ("GRDP tăng …; khu vực dịch vụ tăng …"): the one asked
-        # is the one whose name shares most of the question's words.
-        group, best_record = _best_held(held, periods, question_key, weights)
         comparison, covered = _for_periods(group, periods)
         if not comparison.records:
             return ()
         comparison, covered = _filled_from_top_units(
-            comparison, covered, held_by_top, _name_overlap(question_key, best_record, weights), question_key, weights,
+            comparison,
+            covered,
+            held_by_top,
+            _name_overlap(question_key, best_record, weights),
+            question_key,
+            weights,
             periods,
         )
+        # Two documents each giving the indicator a figure for a period asked bear the comparison out as
+        # much as two periods do ("kế hoạch 5 năm và nghị quyết năm 2025" both set the 2025 figure).
         sure = (
             selection.confidence >= threshold
             or len(covered) >= 2
-            or (not periods and len({r.source for r in comparison.records}) >= 2)
+            or len({r.source for r in comparison.records}) >= 2
         )
         if not sure:
             return ()
+        comparison = _without_plan_end_years(comparison)
         second = _second_indicator(group, held_by_top, question_key, periods, weights)
-        return (comparison,) if second is None else (comparison, second)
+        return (comparison,) if second is None else (comparison, _without_plan_end_years(second))
     return ()
+
+
+# "đạt 70% hộ dân;": the few words that end a percentage's clause name what it is a share of, and belong with
+# it as the document writes it. Not the plan or period it is measured against ("92,8% kế hoạch").
+_SHARE_OF = re.compile(r"\s((?:[^\W\d_]+\s?){1,3}?)(?=\s*(?:[;,.)]|$))")
+_NOT_A_SHARE = re.compile(
+    r"\b(?:ke hoach|kh|chi tieu|du toan|so|cung ky|tro len|nam|thang|nghi quyet|muc tieu)\b"
+)
+
+
+def _as_written(record: IndicatorRecord) -> str:
+    """The value as quoted in the answer: the document's own words, with the noun a share is of."""
+    at = record.quote.find(record.value_text)
+    if record.unit != "%" or at < 0 or record.quote.find(record.value_text, at + 1) >= 0:
+        return record.value_text
+    end = at + len(record.value_text)
+    share = _SHARE_OF.match(record.quote, end)
+    if share is None or _NOT_A_SHARE.search(fold(share.group(1))):
+        return record.value_text
+    return record.quote[at : share.end(1)].rstrip()
 
 
 def _period_phrase(period: str | None) -> str:
@@ -268,14 +347,18 @@ def compose_comparison(
     lines: list[str] = []
     folded_question = fold(question)
     for comparison in comparisons:
-        lines.append(f"Chỉ tiêu \"{comparison.group.label}\" trong các văn bản đã nạp:")
+        lines.append(f'Chỉ tiêu "{comparison.group.label}" trong các văn bản đã nạp:')
         for record in comparison.records:
             status = f" ({record.status})" if record.status else ""
             # The value in quotes is the document's own text; the indicator's name frames it.
             named = f"{record.indicator}: " if record.indicator else ""
-            extra = f" ({record.comparison})" if record.comparison and record.comparison != record.value_text else ""
+            extra = (
+                f" ({record.comparison})"
+                if record.comparison and record.comparison != record.value_text
+                else ""
+            )
             lines.append(
-                f"- {_period_phrase(record.period)}{status}: {named}\"{record.value_text}\"{extra}"
+                f'- {_period_phrase(record.period)}{status}: {named}"{_as_written(record)}"{extra}'
                 f" — theo {source_phrase(record)} [{cite(record)}]"
             )
         for period in comparison.missing_periods:

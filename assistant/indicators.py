@@ -32,9 +32,11 @@ log = logging.getLogger(__name__)
 
 TABLE_FILE = "indicators.json"
 
+
 def _extraction_version() -> str:
     """A digest of the extraction code: a table written by other rules is re-read, never trusted."""
     return hashlib.sha256(Path(indicators_module.__file__).read_bytes()).hexdigest()[:16]
+
 
 _FORMAT = 1
 
@@ -110,9 +112,24 @@ def unit_class(unit: str | None) -> str:
     return folded
 
 
+# Words that say how a sum is raised or counted, not what it measures: "Tổng vốn đầu tư toàn xã hội" and
+# "Huy động vốn đầu tư phát triển toàn xã hội" are one indicator. "Vốn đầu tư phát triển" is the statistics'
+# full name of "vốn đầu tư" (investment outlays), so "phát triển" right after "đầu tư" adds nothing.
+# (The key has already left out "tư" and "toàn" as joining words.)
+_RAISED = re.compile(r"^huy dong\s+")
+_TOTAL = re.compile(r"^tong\s+")
+_FULL_NAME = re.compile(r"(?<=\bdau) phat trien\b")
+
+
+def grouping_words(part: str) -> set[str]:
+    """The key words of one level of an indicator name that tell it from another indicator."""
+    key = _FULL_NAME.sub("", _TOTAL.sub("", _RAISED.sub("", indicator_key(part))))
+    return set(key.split())
+
+
 def _levels(indicator: str) -> list[set[str]]:
     """Key words of each level of an indicator: "Cơ cấu kinh tế: Khu vực I" → [{co, cau, kinh, te}, {khu, vuc, i}]."""
-    return [set(indicator_key(part).split()) for part in indicator.split(": ")]
+    return [grouping_words(part) for part in indicator.split(": ")]
 
 
 def pair_features(a: IndicatorRecord, b: IndicatorRecord, cosine: float) -> PairFeatures:
@@ -120,7 +137,8 @@ def pair_features(a: IndicatorRecord, b: IndicatorRecord, cosine: float) -> Pair
     same_structure = len(levels_a) == len(levels_b)
     contained = same_structure and all(x <= y or y <= x for x, y in zip(levels_a, levels_b, strict=False))
     jaccard = min(
-        (len(x & y) / len(x | y) if x | y else 1.0 for x, y in zip(levels_a, levels_b, strict=False)), default=0.0
+        (len(x & y) / len(x | y) if x | y else 1.0 for x, y in zip(levels_a, levels_b, strict=False)),
+        default=0.0,
     )
     return PairFeatures(
         same_unit_class=unit_class(a.unit) == unit_class(b.unit),
@@ -180,7 +198,10 @@ def _complete_linkage(
         if pair not in cache:
             cos = float(matrix[i] @ matrix[j])
             other_place = places[i] is not None and places[j] is not None and places[i] != places[j]
-            cache[pair] = (not other_place and pair_features(records[i], records[j], cos).same_indicator(), cos)
+            cache[pair] = (
+                not other_place and pair_features(records[i], records[j], cos).same_indicator(),
+                cos,
+            )
         return cache[pair]
 
     candidates: list[tuple[float, int, int]] = []
@@ -284,7 +305,9 @@ class _Groups:
     by_chunk: dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]] | None = None  # built on first use
 
 
-def records_by_chunk(groups: Iterable[IndicatorGroup]) -> dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]]:
+def records_by_chunk(
+    groups: Iterable[IndicatorGroup],
+) -> dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]]:
     """Each chunk's records, with the group each belongs to."""
     out: dict[str, list[tuple[IndicatorGroup, IndicatorRecord]]] = {}
     for group in groups:
@@ -441,7 +464,9 @@ class IndicatorTable:
         for group in groups:
             if words and not _matches(words, group):
                 continue
-            records = tuple(r for r in group.records if _period_matches(period, r) and _document_matches(document, r))
+            records = tuple(
+                r for r in group.records if _period_matches(period, r) and _document_matches(document, r)
+            )
             if records:
                 result.append(IndicatorGroup(group.id, group.label, records))
         if words:

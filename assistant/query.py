@@ -121,6 +121,7 @@ _EXPANSIONS = {
     "cbcc": "can bo cong chuc",
     "cb": "can bo",
     "thcs": "trung hoc co so",
+    "kv": "khu vuc",
 }
 # Abbreviations that fold onto common words ("DA" is also "đã", "CT" also "chi thị"): expanded only
 # when written in capitals, on the question as typed.
@@ -135,7 +136,9 @@ _UPPERCASE_EXPANSIONS = {
 }
 _UPPERCASE_RE = re.compile(r"(?<![\w/-])(" + "|".join(_UPPERCASE_EXPANSIONS) + r")(?![\w/-])")
 _WORD_RE = re.compile(r"[a-z]+|\d+(?:[.,]\d+)*")
-_RANGE_RE = re.compile(r"(?:giai doan|nhiem ky|thoi ky|ke hoach 5 nam|5 nam)?\s*\(?((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})\)?")
+_RANGE_RE = re.compile(
+    r"(?:giai doan|nhiem ky|thoi ky|ke hoach 5 nam|5 nam)?\s*\(?((?:19|20)\d{2})\s*[-–]\s*((?:19|20)\d{2})\)?"
+)
 # "6 tháng đầu năm 2023", and as officials shorten it: "6 tháng 2023", "nửa đầu năm 2023", "H1/2023".
 _H1_RE = re.compile(r"(?:\b6 thang (?:dau )?(?:nam\s*)?|nua dau nam\s*|\bh1\s*[/-]?\s*)((?:19|20)\d{2})")
 # "T9/2021", "tháng 9/2021": a month of a year, read as "tháng 9 năm 2021" (the year is the period).
@@ -160,7 +163,9 @@ _FOLLOWUP_START_RE = re.compile(r"^(?:the |vay |con |va |nhung )?(?:con|the con|
 _OWN_QUESTION_RE = re.compile(r"\b(?:nao|bao nhieu|may|gi|ai|dau)\b")
 # Words of a comparison: a question made only of them ("So với cùng kỳ 2020 thì bằng bao nhiêu?")
 # is about the indicator of the previous question.
-_RELATIONAL_TERMS = frozenset("so cung ky bang tang giam hon lai them nua chenh lech ke hoach du toan".split())  # noqa: SIM905
+_RELATIONAL_TERMS = frozenset(
+    "so cung ky bang tang giam hon lai them nua chenh lech ke hoach du toan".split()  # noqa: SIM905
+)
 _COMPARISON_YEAR_RE = re.compile(r"(cung ky(?: nam)?\s*)((?:19|20)\d{2})\b")
 _FOLLOWUP_END_RE = re.compile(r"(?:thi sao|the nao|ra sao|sao|nhi|thi)\s*\??$")
 
@@ -204,7 +209,10 @@ class QueryIntent:
 def _expansion_words(folded: str) -> frozenset[str]:
     """Words an abbreviation spells out ("KT-XH" → "kinh tế xã hội"): content words, never stop words."""
     return frozenset(
-        w for short, long in _EXPANSIONS.items() if re.search(rf"\b{re.escape(short)}\b", folded) for w in long.split()
+        w
+        for short, long in _EXPANSIONS.items()
+        if re.search(rf"\b{re.escape(short)}\b", folded)
+        for w in long.split()
     )
 
 
@@ -217,7 +225,36 @@ def _spell_months(folded: str) -> str:
     return _MONTH_YEAR_RE.sub(lambda m: f"thang {m.group(1)} nam {m.group(2)}", folded)
 
 
+# Plan periods as officials shorten them: "GĐ 2021-2025" (before a span "gđ" is "giai đoạn", not "giáo
+# dục"), "giai đoạn 21-25", "2021-25". Two-digit years are read only after a period word, or as the end of a
+# span whose start is written in full, so "21-25 tuổi" stays an age.
+_PERIOD_WORDS = r"(?:giai doan|thoi ky|nhiem ky|ke hoach 5 nam|5 nam)"
+_GD_SPAN_RE = re.compile(r"\bgd\s*(?=(?:19|20)?\d{2}\s*[-–]\s*\d{2})")
+_SHORT_SPAN_RE = re.compile(rf"\b({_PERIOD_WORDS}\s*)(\d{{2}})\s*[-–]\s*(\d{{2}})(?![\d%.,/])")
+_HALF_SPAN_RE = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*(\d{2})(?![\d%.,/])")
+
+
+def _full_year(two: str, century: str = "20") -> str:
+    return century + two
+
+
+def _spell_short_periods(folded: str) -> str:
+    """'gđ 21-25' → 'giai doan 2021-2025', '2021-25' → '2021-2025' (folded text in, folded text out)."""
+    folded = _GD_SPAN_RE.sub("giai doan ", folded)
+
+    def short(m: re.Match[str]) -> str:
+        start, end = m.group(2), m.group(3)
+        return f"{m.group(1)}{_full_year(start)}-{_full_year(end)}" if int(end) > int(start) else m.group(0)
+
+    def half(m: re.Match[str]) -> str:
+        start, end = m.group(1), m.group(2)
+        return f"{start}-{start[:2]}{end}" if int(end) > int(start[2:]) else m.group(0)
+
+    return _HALF_SPAN_RE.sub(half, _SHORT_SPAN_RE.sub(short, folded))
+
+
 def _expand(folded: str) -> str:
+    folded = _spell_short_periods(folded)
     for short, long in _EXPANSIONS.items():
         folded = re.sub(rf"\b{re.escape(short)}\b", long, folded)
     return folded
@@ -364,7 +401,10 @@ def _followup_core(question: str) -> str:
         flags=re.IGNORECASE,
     )
     text = re.sub(
-        r"\s*(?:thì sao|thế nào|ra sao|thì|nhỉ|thi sao|the nao|ra sao|thi|nhi)\s*$", "", text, flags=re.IGNORECASE
+        r"\s*(?:thì sao|thế nào|ra sao|thì|nhỉ|thi sao|the nao|ra sao|thi|nhi)\s*$",
+        "",
+        text,
+        flags=re.IGNORECASE,
     )
     return text.strip(" ,")
 
@@ -428,7 +468,9 @@ def _inherit_context(
 
 
 # Capitalised words that are not place or person names.
-_NOT_NAMES = frozenset({"nghi quyet", "bao cao", "ke hoach", "tinh uy", "uy ban nhan dan", "hoi dong nhan dan"})
+_NOT_NAMES = frozenset(
+    {"nghi quyet", "bao cao", "ke hoach", "tinh uy", "uy ban nhan dan", "hoi dong nhan dan"}
+)
 
 
 def proper_names(question: str) -> tuple[str, ...]:

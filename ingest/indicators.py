@@ -57,7 +57,9 @@ _TARGET_KINDS = ("nghi quyet", "ke hoach", "quyet dinh", "chuong trinh", "de an"
 _RESULT_KINDS = ("bao cao", "tin", "bai viet", "thong bao")
 # Words that mark a figure as planned, estimated or done, wherever they sit in its clause.
 _ESTIMATE_CUE = re.compile(r"\buoc (?:dat|thuc hien|tinh|ca nam|dat duoc)|\buoc\b")
-_TARGET_CUE = re.compile(r"\b(?:phan dau|muc tieu|chi tieu|du kien|du toan|ke hoach dat|dinh huong|toi thieu)\b")
+_TARGET_CUE = re.compile(
+    r"\b(?:phan dau|muc tieu|chi tieu|du kien|du toan|ke hoach dat|dinh huong|toi thieu)\b"
+)
 _ACHIEVED_CUE = re.compile(r"\b(?:da dat|dat duoc|da thuc hien|thuc hien duoc|dat muc)\b")
 # A figure measured against a plan or an earlier period, as the document says it.
 _COMPARISON_TAIL = re.compile(
@@ -73,7 +75,9 @@ _RESULT_VERB = re.compile(
 )
 # A rate per year refers to the whole span, not to the end year a clause names ("đến năm 2030 đạt …, tăng
 # bình quân hàng năm trong giai đoạn này 10 - 13%/năm").
-_PER_YEAR = re.compile(r"/năm\b|\bbình quân\b|\bhàng năm\b|\bmỗi năm\b|giai đoạn này|thời kỳ này", re.IGNORECASE)
+_PER_YEAR = re.compile(
+    r"/năm\b|\bbình quân\b|\bhàng năm\b|\bmỗi năm\b|giai đoạn này|thời kỳ này", re.IGNORECASE
+)
 # Bounds and approximations before a value, and a sign written as a word ("âm 1,37%" is below zero): part of
 # what the document says, not of the value itself.
 _QUALIFIER = re.compile(
@@ -100,7 +104,51 @@ _LEADING = re.compile(
 )
 # Words a key leaves out: they join an indicator's words without telling indicators apart.
 _KEY_STOP = frozenset(
-    ["cua", "va", "cac", "nhung", "trong", "tren", "dia", "ban", "tinh", "thanh", "pho", "toan", "so", "voi", "cho", "duoc", "tai", "theo", "ve", "la", "o", "co", "mot", "tu", "den", "nam", "giai", "doan", "binh", "quan", "hang", "moi", "dat", "khoang", "it", "nhat", "tro", "len", "nham", "muc", "ca", "duong", "am"]
+    [
+        "cua",
+        "va",
+        "cac",
+        "nhung",
+        "trong",
+        "tren",
+        "dia",
+        "ban",
+        "tinh",
+        "thanh",
+        "pho",
+        "toan",
+        "so",
+        "voi",
+        "cho",
+        "duoc",
+        "tai",
+        "theo",
+        "ve",
+        "la",
+        "o",
+        "co",
+        "mot",
+        "tu",
+        "den",
+        "nam",
+        "giai",
+        "doan",
+        "binh",
+        "quan",
+        "hang",
+        "moi",
+        "dat",
+        "khoang",
+        "it",
+        "nhat",
+        "tro",
+        "len",
+        "nham",
+        "muc",
+        "ca",
+        "duong",
+        "am",
+    ]
 )
 # A target phrase may open with its direction ("Giảm tỷ lệ hộ nghèo"): the indicator is what follows.
 _KEY_DIRECTION = re.compile(r"^(?:giam|tang(?! truong)|nang|phan dau|dat|duy tri|keo giam)\s+")
@@ -111,10 +159,48 @@ _NOT_A_VALUE_BEFORE = re.compile(
     r"[/.-])\s*$",
     re.IGNORECASE,
 )
-_TIME_NOUNS = frozenset(["năm", "tháng", "ngày", "quý", "tuần", "giờ", "phút", "lần", "tuổi", "giây", "kỳ", "đợt", "khóa", "khoá"])
+_TIME_NOUNS = frozenset(
+    ["năm", "tháng", "ngày", "quý", "tuần", "giờ", "phút", "lần", "tuổi", "giây", "kỳ", "đợt", "khóa", "khoá"]
+)
 # A counted noun ends where a verb, link or bound starts ("550 doanh nghiệp với vốn …").
 _COUNT_STOP = frozenset(
-    ["đạt", "tăng", "giảm", "với", "và", "trong", "đó", "được", "có", "theo", "trở", "lên", "đi", "làm", "từ", "tại", "của", "cho", "là", "so", "trên", "dưới", "khoảng", "thuộc", "gồm", "ở", "đến", "hoặc", "hay", "nhưng", "đã", "sẽ", "đang", "vào", "chuyển"]
+    [
+        "đạt",
+        "tăng",
+        "giảm",
+        "với",
+        "và",
+        "trong",
+        "đó",
+        "được",
+        "có",
+        "theo",
+        "trở",
+        "lên",
+        "đi",
+        "làm",
+        "từ",
+        "tại",
+        "của",
+        "cho",
+        "là",
+        "so",
+        "trên",
+        "dưới",
+        "khoảng",
+        "thuộc",
+        "gồm",
+        "ở",
+        "đến",
+        "hoặc",
+        "hay",
+        "nhưng",
+        "đã",
+        "sẽ",
+        "đang",
+        "vào",
+        "chuyển",
+    ]
 )
 
 _NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
@@ -131,11 +217,17 @@ _MEASURE_UNIT = re.compile(_MEASURE)
 _RANGE_JOIN = re.compile(r"\s?[-–]\s?|\s(?:đến|tới)\s")
 _PERIOD_PATTERNS = [
     re.compile(
-        r"(?P<p>(?:6|06|9|09|3|03|sáu|chín|ba)\s+tháng\s+(?:đầu\s+|cuối\s+)?năm\s+(?P<y>\d{4}))", re.IGNORECASE
+        r"(?P<p>(?:6|06|9|09|3|03|sáu|chín|ba)\s+tháng\s+(?:đầu\s+|cuối\s+)?năm\s+(?P<y>\d{4}))",
+        re.IGNORECASE,
     ),
-    re.compile(r"(?:giai đoạn|thời kỳ|nhiệm kỳ|kế hoạch 5 năm|5 năm)\s+(?P<a>\d{4})\s?[-–]\s?(?P<b>\d{4})", re.IGNORECASE),
+    re.compile(
+        r"(?:giai đoạn|thời kỳ|nhiệm kỳ|kế hoạch 5 năm|5 năm)\s+(?P<a>\d{4})\s?[-–]\s?(?P<b>\d{4})",
+        re.IGNORECASE,
+    ),
     re.compile(r"(?<![\d/.-])(?P<a>(?:19|20)\d{2})\s?[-–]\s?(?P<b>(?:19|20)\d{2})(?![\d/])"),
-    re.compile(r"(?:đến|cuối|trong|vào|của|đầu|hết|tính đến|năm)\s+(?:năm\s+)?(?P<y>(?:19|20)\d{2})\b", re.IGNORECASE),
+    re.compile(
+        r"(?:đến|cuối|trong|vào|của|đầu|hết|tính đến|năm)\s+(?:năm\s+)?(?P<y>(?:19|20)\d{2})\b", re.IGNORECASE
+    ),
     re.compile(r"\bnăm\s+(?P<y>(?:19|20)\d{2})\b", re.IGNORECASE),
 ]
 
@@ -185,10 +277,24 @@ def period_in(text: str) -> str | None:
 
 # The three economic sectors of the national statistics (GSO), which documents name either way: "Khu vực I"
 # or "khu vực nông - lâm - thủy sản", "khu vực II" or "công nghiệp - xây dựng", "khu vực III" or "dịch vụ".
+# Officials also say "ngành" or "lĩnh vực" for a sector, when the name is the sector's whole name ("ngành dịch
+# vụ", "ngành công nghiệp - xây dựng", "ngành nông, lâm, thủy sản"); "ngành công nghiệp" alone is industry.
 _SECTOR_NAMES = (
-    (re.compile(r"\bkhu vuc nong(?: nghiep)?(?:\W+lam(?: nghiep)?)?(?:\W+(?:va\W+)?(?:ngu nghiep|thuy san))?"), "khu vuc i"),
+    (
+        re.compile(
+            r"\bkhu vuc nong(?: nghiep)?(?:\W+lam(?: nghiep)?)?(?:\W+(?:va\W+)?(?:ngu nghiep|thuy san))?"
+        ),
+        "khu vuc i",
+    ),
+    (
+        re.compile(
+            r"\b(?:nganh|linh vuc) nong(?: nghiep)?\W+lam(?: nghiep)?\W+(?:va\W+)?(?:ngu nghiep|thuy san)"
+        ),
+        "khu vuc i",
+    ),
     (re.compile(r"\bkhu vuc cong nghiep(?:\W+(?:va\W+)?xay dung)?"), "khu vuc ii"),
-    (re.compile(r"\bkhu vuc dich vu\b"), "khu vuc iii"),
+    (re.compile(r"\b(?:nganh|linh vuc) cong nghiep\W+(?:va\W+)?xay dung\b"), "khu vuc ii"),
+    (re.compile(r"\b(?:khu vuc|nganh|linh vuc) dich vu\b"), "khu vuc iii"),
 )
 
 
@@ -291,7 +397,7 @@ def find_values(clause: str) -> list[Value]:
 
 
 def _is_reference(text: str, end: int) -> bool:
-    """"16/6", "31/2024/QH15", "1/2000": a date or a document number, not a figure."""
+    """ "16/6", "31/2024/QH15", "1/2000": a date or a document number, not a figure."""
     return bool(re.match(r"/\d|\.\d|\s?(?:/|-)\s?[A-ZĐ]{2,}", text[end:]))
 
 
@@ -342,7 +448,9 @@ def clean_indicator(before: str, *, split_links: bool = True) -> str:
             break
     if 0 < len(text.split()) <= 2 and len(full.split()) > len(text.split()):
         # "tốc độ tăng bình quân": the verb is part of a short name; drop only bounds and periods.
-        light = _LEADING.sub("", _BOUNDS_TRAILING.sub("", _strip_period_phrases(full)).strip(" ,;:-–")).strip()
+        light = _LEADING.sub(
+            "", _BOUNDS_TRAILING.sub("", _strip_period_phrases(full)).strip(" ,;:-–")
+        ).strip()
         # "phấn đấu đến năm 2025 phát triển": the period shows once the label before it is gone.
         light = _strip_period_phrases(light).strip()
         text = light if len(light.split()) > len(text.split()) else text
@@ -361,7 +469,9 @@ def _strip_period_phrases(text: str) -> str:
     return re.sub(
         r"^\s*(?:(?:đến|tính đến)\s+ngày\s+\d+\s+tháng\s+\d+\s+năm\s+\d{4}|(?:đến|cuối|trong|vào)\s+năm\s+\d{4}|"
         r"(?:trong\s+)?\d+\s+tháng\s+(?:đầu\s+|cuối\s+)?năm(?:\s+\d{4})?)[,\s]*",
-        "", text, flags=re.IGNORECASE,
+        "",
+        text,
+        flags=re.IGNORECASE,
     )
 
 
@@ -391,15 +501,49 @@ def split_clauses(text: str) -> list[Clause]:
 
 
 def _without_compared_periods(text: str) -> str:
-    """"… tăng 1,67 lần so với cùng kỳ năm 2020": the period compared with is not the clause's own."""
+    """ "… tăng 1,67 lần so với cùng kỳ năm 2020": the period compared with is not the clause's own."""
     return re.sub(
-        r"\bso\s+(?:với\s+)?(?:cùng\s+kỳ\s+|kế\s+hoạch\s+)?(?:năm\s+)?(?:19|20)\d{2}\b", " ", text, flags=re.IGNORECASE
+        r"\bso\s+(?:với\s+)?(?:cùng\s+kỳ\s+|kế\s+hoạch\s+)?(?:năm\s+)?(?:19|20)\d{2}\b",
+        " ",
+        text,
+        flags=re.IGNORECASE,
     )
 
 
+# "Từ đầu năm đến nay", "từ đầu năm 2021 đến hết tháng 8": the months from the year's start to the date the
+# document is written (or to the month named).
+_YEAR_TO_DATE = re.compile(
+    r"\btừ\s+đầu\s+năm(?:\s+nay|\s+(?P<y>(?:19|20)\d{2}))?\s*,?\s+(?:đến|tới)\s+"
+    r"(?:nay|hiện nay|thời điểm này|(?:hết\s+|cuối\s+|giữa\s+)?tháng\s+(?P<m>\d{1,2})(?!\s*/|\d))",
+    re.IGNORECASE,
+)
+
+
+def months_to_date(text: str, date: str | None) -> str | None:
+    """The period "từ đầu năm đến nay" means in a document dated `date` (ISO, "2021-09"): "9 tháng đầu năm
+    2021". A month named ("đến hết tháng 8") speaks for itself. None without a month to count to, or when the
+    year written is not the document's."""
+    m = _YEAR_TO_DATE.search(text)
+    if m is None:
+        return None
+    dated = re.match(r"((?:19|20)\d{2})-(\d{2})", date or "")
+    year = m.group("y") or (dated.group(1) if dated else None)
+    if m.group("m"):
+        month = int(m.group("m"))
+    elif dated and dated.group(1) == year:
+        month = int(dated.group(2))
+    else:
+        return None
+    if year is None or not 1 <= month <= 12:
+        return None
+    return year if month == 12 else f"{month} tháng đầu năm {year}"
+
+
 def _part_of_year(text: str, period: str | None) -> str | None:
-    """"6 tháng đầu năm" with no year, in a passage about one year: that part of that year."""
-    m = re.search(r"\b(?:6|06|9|09|3|03|sáu|chín|ba)\s+tháng\s+(?:đầu\s+|cuối\s+)?năm\b(?!\s*\d)", text, re.IGNORECASE)
+    """ "6 tháng đầu năm" with no year, in a passage about one year: that part of that year."""
+    m = re.search(
+        r"\b(?:6|06|9|09|3|03|sáu|chín|ba)\s+tháng\s+(?:đầu\s+|cuối\s+)?năm\b(?!\s*\d)", text, re.IGNORECASE
+    )
     if m is None or not period or not re.fullmatch(r"(?:19|20)\d{2}", period):
         return None
     return period_in(f"{m.group(0)} {period}")
@@ -439,7 +583,7 @@ class _Compared:
 
 
 def _comparison(clause: str, value: Value) -> _Compared | None:
-    """"đạt 92,8% kế hoạch", "tăng 6,9% so cùng kỳ": the figure with its verb and what it is measured against."""
+    """ "đạt 92,8% kế hoạch", "tăng 6,9% so cùng kỳ": the figure with its verb and what it is measured against."""
     tail = clause[value.end :]
     m = _COMPARISON_TAIL.match(fold(tail))
     if not m:
@@ -448,7 +592,9 @@ def _comparison(clause: str, value: Value) -> _Compared | None:
     start = verb.start() if verb else value.start
     end = value.end + m.end()
     # Extend to the end of the compared-to words ("so với cùng kỳ năm trước"), not into the next figure.
-    rest = re.match(r"(?:[^,;.()]|[,.](?=\d))*?(?=\s+(?:và|nhưng|trong đó)\s|[,;()]|\.(?!\d)|$)", clause[end:])
+    rest = re.match(
+        r"(?:[^,;.()]|[,.](?=\d))*?(?=\s+(?:và|nhưng|trong đó)\s|[,;()]|\.(?!\d)|$)", clause[end:]
+    )
     end += len(rest.group(0).rstrip()) if rest else 0
     return _Compared(clause[start:end].strip(), end)
 
@@ -485,7 +631,10 @@ def _is_target_list(chunk: StoredChunk) -> bool:
     """A list item (or paragraph) under a heading that announces targets."""
     path = [str(p) for p in (chunk.metadata.get("section_path") or [])] or [chunk.section]
     # "… các chỉ tiêu chủ yếu", "… với các mục tiêu", "Phát triển kinh tế số đến năm 2030": a list of targets.
-    return any(_TARGET_LIST_HEADING.search(fold(p)) or re.search(r"\bden nam (?:19|20)\d{2}\b", fold(p)) for p in path)
+    return any(
+        _TARGET_LIST_HEADING.search(fold(p)) or re.search(r"\bden nam (?:19|20)\d{2}\b", fold(p))
+        for p in path
+    )
 
 
 def _section_period(chunk: StoredChunk) -> str | None:
@@ -501,14 +650,37 @@ def _location(chunk: StoredChunk) -> str:
 
 
 def _record(
-    chunk: StoredChunk, k: int, ctx: _Context, *, indicator: str, value: Value, period: str | None,
-    status: str, comparison: str | None, quote: str, qualifier: str | None, location: str,
+    chunk: StoredChunk,
+    k: int,
+    ctx: _Context,
+    *,
+    indicator: str,
+    value: Value,
+    period: str | None,
+    status: str,
+    comparison: str | None,
+    quote: str,
+    qualifier: str | None,
+    location: str,
 ) -> IndicatorRecord:
     return IndicatorRecord(
-        id=f"{chunk.chunk_id}:{k}", indicator=indicator, key=indicator_key(indicator), value_text=value.text,
-        numbers=value.numbers, unit=value.unit, period=period, status=status, comparison=comparison,
-        source=ctx.source, title=ctx.title, number=ctx.number, date=ctx.date, location=location,
-        quote=quote, chunk_id=chunk.chunk_id, qualifier=qualifier,
+        id=f"{chunk.chunk_id}:{k}",
+        indicator=indicator,
+        key=indicator_key(indicator),
+        value_text=value.text,
+        numbers=value.numbers,
+        unit=value.unit,
+        period=period,
+        status=status,
+        comparison=comparison,
+        source=ctx.source,
+        title=ctx.title,
+        number=ctx.number,
+        date=ctx.date,
+        location=location,
+        quote=quote,
+        chunk_id=chunk.chunk_id,
+        qualifier=qualifier,
     )
 
 
@@ -531,7 +703,12 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
     clauses = split_clauses(text)
     # The passage's own period is in its first clause with words ("**3. **Phấn đấu … đến năm 2030 …").
     opening = next((c.text for c in clauses if re.search(r"[^\W\d_]{2,}", c.text)), "")
-    passage_period = _period_of(_without_compared_periods(opening)) or _section_period(chunk) or ctx.period
+    passage_period = (
+        months_to_date(opening, ctx.date)
+        or _period_of(_without_compared_periods(opening))
+        or _section_period(chunk)
+        or ctx.period
+    )
     records: list[IndicatorRecord] = []
     first_indicator: str | None = None
     in_breakdown = False  # after "trong đó": the figures are parts of the passage's first indicator
@@ -546,7 +723,9 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
         previous_end = 0
         previous_indicator: str | None = None
         subject: str | None = None  # the clause's last indicator named in full: its siblings hang under it
-        clause_period = _period_of(_without_compared_periods(clause.text))
+        clause_period = months_to_date(clause.text, ctx.date) or _period_of(
+            _without_compared_periods(clause.text)
+        )
         values = find_values(clause.text)
         for n, value in enumerate(values):
             before_start = previous_end
@@ -571,13 +750,22 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
             own = clean_indicator(before, split_links=not is_item)
             next_start = values[n + 1].start if n + 1 < len(values) else len(clause.text)
             after, after_end = _after_words(clause.text, value, next_start)
+            # "…, nâng cấp 12 km đường huyện": the work and what it is done on name a measured figure of their
+            # own, not a sibling of the clause's first one.
+            by_work = bool(
+                after and _MEASURE_UNIT.fullmatch(value.unit or "") and _QUANTITY_WORK.search(fold(own))
+            )
             if value.counted:
                 # "Công nhận 05 xã đạt chuẩn nông thôn mới": the counted noun and what it says are the indicator.
                 own = " ".join(w for w in (own, value.unit or "", after) if w)
                 previous_end = after_end
             elif after and (
-                (not previous_indicator and (len(own.split()) <= 2 or _MEASURE_UNIT.fullmatch(value.unit or "")))
+                (
+                    not previous_indicator
+                    and (len(own.split()) <= 2 or _MEASURE_UNIT.fullmatch(value.unit or ""))
+                )
                 or (not own and re.search(r"\bvà\s", before) and _comparison(clause.text, value) is None)
+                or by_work
             ):
                 # "Có 80% xã đạt chuẩn …", "hoàn thành (100%) việc xóa nhà tạm", "74.000ha trồng dừa và trên
                 # 1.950ha nuôi tôm", "Đề án phát triển 4.000ha nuôi tôm biển": the words after name it (an
@@ -591,7 +779,12 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
                 # "đạt mức tăng trưởng …, đạt 1,29% (6 tháng đầu năm tăng trưởng âm 2,07%)": the remark
                 # gives the same indicator's figure for another period.
                 own = previous_indicator
-            elif previous_indicator and len(own.split()) <= 4 and fold(own) not in fold(previous_indicator):
+            elif (
+                previous_indicator
+                and not by_work
+                and len(own.split()) <= 4
+                and fold(own) not in fold(previous_indicator)
+            ):
                 # "tổng giá trị sản phẩm Xoài …, tốc độ tăng bình quân 08 - 09%/năm": a short name after
                 # another figure of the clause is that figure's subject's. Siblings in a row ("thường trực
                 # đạt 100%, dự bị động viên đạt 98,5%, dân quân tự vệ đạt 90%") all hang under the subject,
@@ -621,8 +814,17 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
             previous_end = max(previous_end, stated.end)
             records.append(
                 _record(
-                    chunk, len(records), ctx, indicator=indicator, value=stated, period=period, status=status,
-                    comparison=comparison, quote=text, qualifier=_qualifier(before), location=_location(chunk),
+                    chunk,
+                    len(records),
+                    ctx,
+                    indicator=indicator,
+                    value=stated,
+                    period=period,
+                    status=status,
+                    comparison=comparison,
+                    quote=text,
+                    qualifier=_qualifier(before),
+                    location=_location(chunk),
                 )
             )
     return records
@@ -631,7 +833,9 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
 def _own_period(before: str, around: str | None) -> str | None:
     """The period the words before a figure name, if any. "Mặc dù trong 6 tháng đầu năm …, nhưng … cả năm
     0,12%": a part of the year names the figure's period only in the figure's own link."""
-    return _period_of(_without_compared_periods(before)) or _part_of_year(re.split(r",\s*", before)[-1], around)
+    return _period_of(_without_compared_periods(before)) or _part_of_year(
+        re.split(r",\s*", before)[-1], around
+    )
 
 
 def _stated_as_figure(clause: str, value: Value, before: str) -> bool:
@@ -645,7 +849,28 @@ def _stated_as_figure(clause: str, value: Value, before: str) -> bool:
         return _has_measure_verb(before) and bool(near or _RESULT_VERB.search(fold(before.rstrip())))
     if value.unit == "%" and _comparison(clause, value) is not None:
         return True
-    return bool(_RESULT_VERB.search(fold(before.rstrip())))
+    folded = fold(before.rstrip())
+    if _RESULT_VERB.search(folded):
+        return True
+    # A capacity, area, length or tonnage is stated by the work that yields it, with no result verb: "đưa vào
+    # khai thác thương mại 115 MW điện gió", "trồng mới 500 ha rừng", "nâng cấp 12 km đường"; or as an
+    # attribute after "với": "với vốn đăng ký 5.000 tỷ đồng", "với tổng diện tích 1.200 ha".
+    measured = bool(_MEASURE_UNIT.fullmatch(value.unit or ""))
+    return (measured and bool(_QUANTITY_WORK.search(folded))) or bool(_ATTRIBUTE.search(folded))
+
+
+# Work that yields a measured quantity, right before the figure (folded).
+_QUANTITY_WORK = re.compile(
+    r"\b(?:dua vao (?:su dung|khai thac|van hanh|hoat dong)(?: thuong mai)?|hoa luoi(?: dien)?|van hanh thuong mai"
+    r"|khoi cong(?: xay dung)?|xay dung(?: moi)?|nang cap|cai tao|lam moi|mo rong|nao vet|lap dat|trong(?: moi)?"
+    r"|trong rung|nuoi(?: trong)?|thu hoach|san xuat|xuat khau|tieu thu|chuyen doi|cung hoa|be tong hoa|nhua hoa)$"
+)
+# "với vốn đăng ký ban đầu …", "với tổng diện tích …": a figure as an attribute of what the clause names
+# (a noun of one to five words after "với", no verb between).
+_ATTRIBUTE = re.compile(
+    r"\bvoi (?:tong )?(?:von|dien tich|cong suat|quy mo|chieu dai|san luong|kinh phi|tong muc dau tu|gia tri)"
+    r"(?: [a-z]+){0,4}$"
+)
 
 
 def _starts_sentence(text: str, start: int) -> bool:
@@ -658,11 +883,7 @@ _MEASURE_VERBS = "đạt|tăng|giảm|có|thành lập|giải quyết|đào tạ
 
 
 def _has_measure_verb(before: str) -> bool:
-    return bool(
-        re.search(
-            rf"\b(?:{_MEASURE_VERBS})\b[^,;]*$", before, re.IGNORECASE
-        )
-    )
+    return bool(re.search(rf"\b(?:{_MEASURE_VERBS})\b[^,;]*$", before, re.IGNORECASE))
 
 
 # Column headers that say a column's figures are estimates, results or plans.
@@ -681,12 +902,19 @@ def _row_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
     if not cells:
         return []
     label_at = next(
-        (i for i, c in enumerate(cells) if re.search(r"[^\W\d_]{2,}", _plain(c)) and not _is_ordinal(_plain(c))), None
+        (
+            i
+            for i, c in enumerate(cells)
+            if re.search(r"[^\W\d_]{2,}", _plain(c)) and not _is_ordinal(_plain(c))
+        ),
+        None,
     )
     if label_at is None:
         return []
     label = _plain(cells[label_at])
-    unit_col = next((i for i, c in enumerate(columns) if re.fullmatch(r"dvt|don vi(?: tinh)?", fold_col(c))), None)
+    unit_col = next(
+        (i for i, c in enumerate(columns) if re.fullmatch(r"dvt|don vi(?: tinh)?", fold_col(c))), None
+    )
     row_unit = _plain(cells[unit_col]) if unit_col is not None and unit_col < len(cells) else None
     path = [str(p) for p in (meta.get("section_path") or [])]
     # The row's parents in the table ("1 Cà Phê › Diện tích"): a bare "Diện tích" names nothing alone.
@@ -722,8 +950,17 @@ def _row_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
         location = f"{_location(chunk)} · cột {header}" if header else _location(chunk)
         records.append(
             _record(
-                chunk, len(records), ctx, indicator=column_indicator, value=value, period=period, status=status,
-                comparison=None, quote=chunk.text, qualifier=None, location=location,
+                chunk,
+                len(records),
+                ctx,
+                indicator=column_indicator,
+                value=value,
+                period=period,
+                status=status,
+                comparison=None,
+                quote=chunk.text,
+                qualifier=None,
+                location=location,
             )
         )
     return records

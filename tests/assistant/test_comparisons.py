@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -49,7 +49,10 @@ def test_one_figure_questions_are_not_comparisons(question: str) -> None:
 
 
 def test_every_period_a_comparison_names_is_read() -> None:
-    assert named_periods("Năm 2025 so với kế hoạch 5 năm, kim ngạch xuất khẩu thế nào?") == ("2025", "2021-2025")
+    assert named_periods("Năm 2025 so với kế hoạch 5 năm, kim ngạch xuất khẩu thế nào?") == (
+        "2025",
+        "2021-2025",
+    )
     assert named_periods("GRDP 6 tháng đầu năm 2023 so với mục tiêu giai đoạn 2021-2025") == (
         "6 tháng đầu năm 2023",
         "2021-2025",
@@ -85,26 +88,46 @@ def test_a_plan_period_the_question_did_not_write_is_named_in_its_words() -> Non
     # "kế hoạch 5 năm" resolves to the indexed plan's period; when no document gives that period's
     # figure, the answer must not print years that no quote bears out.
     record = IndicatorRecord(
-        id="a.txt#0001@x:0", indicator="Tỷ lệ thu gom rác thải", key="ty le thu gom rac thai", value_text="80%",
-        numbers=(80.0,), unit="%", period="2025", status="mục tiêu", comparison=None, source="a.txt",
-        title="Nghị quyết năm 2025", number=None, date=None, location="a)", quote="a) Tỷ lệ thu gom rác thải 80%;",
+        id="a.txt#0001@x:0",
+        indicator="Tỷ lệ thu gom rác thải",
+        key="ty le thu gom rac thai",
+        value_text="80%",
+        numbers=(80.0,),
+        unit="%",
+        period="2025",
+        status="mục tiêu",
+        comparison=None,
+        source="a.txt",
+        title="Nghị quyết năm 2025",
+        number=None,
+        date=None,
+        location="a)",
+        quote="a) Tỷ lệ thu gom rác thải 80%;",
         chunk_id="a.txt#0001@x",
     )
-    comparison = Comparison(IndicatorGroup("g", "tỷ lệ thu gom rác thải", (record,)), (record,), ("2025", "2021-2025"))
+    comparison = Comparison(
+        IndicatorGroup("g", "tỷ lệ thu gom rác thải", (record,)), (record,), ("2025", "2021-2025")
+    )
     text = compose_comparison(
         (comparison,), lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác: kế hoạch 5 năm so với năm 2025?"
     )
     assert "Kế hoạch 5 năm: các văn bản đã nạp không ghi số liệu" in text
     assert "2021" not in text
-    written = compose_comparison((comparison,), lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác 2021-2025 so với 2025?")
+    written = compose_comparison(
+        (comparison,), lambda r: 1, lambda r: r.title, "Tỷ lệ thu gom rác 2021-2025 so với 2025?"
+    )
     assert "Giai đoạn 2021-2025: các văn bản đã nạp không ghi số liệu" in written
 
 
 @pytest.mark.slow
-def test_a_change_one_report_states_for_one_period_is_answered_from_that_report(corpus_assistant: Assistant) -> None:
+def test_a_change_one_report_states_for_one_period_is_answered_from_that_report(
+    corpus_assistant: Assistant,
+) -> None:
     # "tăng hay giảm so với cùng kỳ" names one period: the report states the change itself, so the
     # answer quotes it rather than listing the indicator table's records of that period.
-    result = corpus_assistant.answer("Trong 9 tháng năm 2021 số lượt khách du lịch đến tỉnh tăng hay giảm so với cùng kỳ?")
+    result = corpus_assistant.answer(
+        "Trong 9 tháng năm 2021 số lượt khách du lịch đến tỉnh tăng hay giảm so với cùng kỳ?"
+    )
     assert result.found
     assert "230 ngàn lượt người" in result.answer and "66%" in result.answer
     assert "trong các văn bản đã nạp:" not in result.answer
@@ -114,21 +137,27 @@ def test_a_change_one_report_states_for_one_period_is_answered_from_that_report(
 def test_a_sector_named_by_number_in_one_document_and_by_name_in_another_is_one_indicator(
     corpus_assistant: Assistant,
 ) -> None:
-    result = corpus_assistant.answer("Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?")
+    result = corpus_assistant.answer(
+        "Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?"
+    )
     assert result.found
     assert "7%-8,6%/năm" in result.answer and "6,60%" in result.answer
 
 
 @pytest.mark.slow
 def test_two_indicators_asked_side_by_side_each_get_their_figures(corpus_assistant: Assistant) -> None:
-    result = corpus_assistant.answer("Chỉ tiêu giường bệnh và bác sĩ trên một vạn dân của kế hoạch 2021-2025 và của năm 2025?")
+    result = corpus_assistant.answer(
+        "Chỉ tiêu giường bệnh và bác sĩ trên một vạn dân của kế hoạch 2021-2025 và của năm 2025?"
+    )
     assert result.found
     assert "33,3 giường bệnh/vạn dân" in result.answer and "10,48 bác sĩ/vạn dân" in result.answer
 
 
 @pytest.mark.slow
 def test_a_sibling_sharing_one_word_is_not_a_second_indicator(corpus_assistant: Assistant) -> None:
-    result = corpus_assistant.answer("Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?")
+    result = corpus_assistant.answer(
+        "Tăng trưởng khu vực dịch vụ theo kế hoạch 2021-2025 và theo nghị quyết năm 2025?"
+    )
     assert result.answer.count("trong các văn bản đã nạp:") == 1
 
 
@@ -136,9 +165,22 @@ def _record(indicator: str, value: str, period: str, source: str) -> IndicatorRe
     from ingest.indicators import indicator_key
 
     return IndicatorRecord(
-        id=f"{source}#0001@x:0", indicator=indicator, key=indicator_key(indicator), value_text=value, numbers=(80.0,),
-        unit="%", period=period, status="mục tiêu", comparison=None, source=source, title=source, number=None,
-        date=None, location="s)", quote=f"{indicator} {value}", chunk_id=f"{source}#0001@x",
+        id=f"{source}#0001@x:0",
+        indicator=indicator,
+        key=indicator_key(indicator),
+        value_text=value,
+        numbers=(80.0,),
+        unit="%",
+        period=period,
+        status="mục tiêu",
+        comparison=None,
+        source=source,
+        title=source,
+        number=None,
+        date=None,
+        location="s)",
+        quote=f"{indicator} {value}",
+        chunk_id=f"{source}#0001@x",
     )
 
 
@@ -159,7 +201,9 @@ def test_a_period_the_group_lacks_is_taken_from_a_top_unit_that_names_the_same_i
     assert [r.value_text for r in filled.records] == ["từ 80% trở lên", "80% trở lên"]
     assert filled.missing_periods == () and covered == {"2021-2025", "2025"}
     # A sibling alone in the top units leaves the period said to be missing: never its figure.
-    alone, _ = _filled_from_top_units(start, {"2021-2025"}, [(siblings, sibling)], overlap, question_key, weights)
+    alone, _ = _filled_from_top_units(
+        start, {"2021-2025"}, [(siblings, sibling)], overlap, question_key, weights
+    )
     assert alone.missing_periods == ("2025",) and [r.value_text for r in alone.records] == ["từ 80% trở lên"]
 
 
@@ -171,9 +215,13 @@ def _cited_line_holds(result: Answer, figure: str) -> bool:
 
 
 @pytest.mark.slow
-def test_a_figure_a_report_gives_in_a_remark_on_another_period_is_compared(corpus_assistant: Assistant) -> None:
+def test_a_figure_a_report_gives_in_a_remark_on_another_period_is_compared(
+    corpus_assistant: Assistant,
+) -> None:
     # "đạt 1,29% (6 tháng đầu năm tăng trưởng âm 2,07%)": the remark is the first half's figure.
-    result = corpus_assistant.answer("Khu vực dịch vụ tăng trưởng cả năm 2020 so với 6 tháng đầu năm 2020 thế nào?")
+    result = corpus_assistant.answer(
+        "Khu vực dịch vụ tăng trưởng cả năm 2020 so với 6 tháng đầu năm 2020 thế nào?"
+    )
     assert result.found
     assert _cited_line_holds(result, "1,29%") and _cited_line_holds(result, "âm 2,07%")
     assert "không ghi số liệu" not in result.answer
@@ -187,7 +235,9 @@ def test_the_sum_is_compared_not_its_change_when_both_name_the_indicator(corpus_
         "Tổng vốn đầu tư phát triển toàn xã hội huy động năm 2020 so với mục tiêu giai đoạn 2021-2025?"
     )
     assert result.found
-    assert _cited_line_holds(result, "19.522 tỷ đồng") and _cited_line_holds(result, "130.000-140.000 tỷ đồng")
+    assert _cited_line_holds(result, "19.522 tỷ đồng") and _cited_line_holds(
+        result, "130.000-140.000 tỷ đồng"
+    )
     assert {c.source for c in result.citations} == {"001_41c8df0f7ff6743b.txt", "002_dafdf37ecc6638ab.txt"}
 
 
@@ -199,7 +249,13 @@ def test_a_filled_figure_brings_its_change_and_its_indicators_other_periods() ->
     start = Comparison(IndicatorGroup("s", share.indicator, (share,)), (share,), ("2021-2025",))
     question_key = "thue san pham tang truong co cau"
     filled, covered = _filled_from_top_units(
-        start, {"2025"}, [(growth, growth_plan)], 3.0, question_key, TermWeights({}, 1.0), ("2021-2025", "2025")
+        start,
+        {"2025"},
+        [(growth, growth_plan)],
+        3.0,
+        question_key,
+        TermWeights({}, 1.0),
+        ("2021-2025", "2025"),
     )
     assert [r.value_text for r in filled.records] == ["3,30%", "14,2%", "5,38%"]
     assert filled.missing_periods == () and covered == {"2021-2025", "2025"}
@@ -208,8 +264,140 @@ def test_a_filled_figure_brings_its_change_and_its_indicators_other_periods() ->
     change = replace(total, id=total.id[:-1] + "1", value_text="14,6%")  # "…, tăng 14,6% so cùng kỳ"
     target = _record("Tăng trưởng khu vực II", "11,77%", "2025", "year.txt")
     start = Comparison(IndicatorGroup("t", target.indicator, (target,)), (target,), ("2020",))
-    pairs = [(IndicatorGroup("a", total.indicator, (total,)), total), (IndicatorGroup("b", change.indicator, (change,)), change)]
+    pairs = [
+        (IndicatorGroup("a", total.indicator, (total,)), total),
+        (IndicatorGroup("b", change.indicator, (change,)), change),
+    ]
     filled, _ = _filled_from_top_units(
-        start, {"2025"}, pairs, 2.0, "gia tri tang them cong nghiep tang truong khu vuc ii", TermWeights({}, 1.0), ("2020", "2025")
+        start,
+        {"2025"},
+        pairs,
+        2.0,
+        "gia tri tang them cong nghiep tang truong khu vuc ii",
+        TermWeights({}, 1.0),
+        ("2020", "2025"),
     )
     assert [r.value_text for r in filled.records] == ["11,77%", "5.665,3 tỷ đồng", "14,6%"]
+
+
+def _plan_record(indicator: str, value: str, period: str, source: str, title: str) -> IndicatorRecord:
+    return replace(_record(indicator, value, period, source), title=title, quote=f"{indicator} đạt {value}")
+
+
+def _selection(question: str, units: list[IndicatorRecord], confidence: float) -> Any:
+    """What find_comparison reads of the answer model's ranking: the question and the top units."""
+    from types import SimpleNamespace
+
+    from assistant.query import understand
+
+    scored = [
+        SimpleNamespace(
+            unit=SimpleNamespace(
+                item=SimpleNamespace(chunk=SimpleNamespace(chunk_id=r.chunk_id)), text=r.quote
+            )
+        )
+        for r in units
+    ]
+    return SimpleNamespace(intent=understand(question), scored=scored, confidence=confidence)
+
+
+def test_two_documents_setting_a_figure_for_a_period_asked_bear_a_comparison_out() -> None:
+    from assistant.comparisons import find_comparison
+
+    plan = _plan_record(
+        "Tỷ trọng công nghiệp chế biến", "32%", "2030", "plan.txt", "Nghị quyết 5 năm 2026-2030"
+    )
+    year = _plan_record("Tỷ trọng công nghiệp chế biến", "27%", "2030", "year.txt", "Nghị quyết năm 2030")
+    group = IndicatorGroup("g", plan.indicator, (plan, year))
+    by_chunk = {plan.chunk_id: [(group, plan)], year.chunk_id: [(group, year)]}
+    question = "Tỷ trọng công nghiệp chế biến năm 2030 theo kế hoạch 2026-2030 và theo nghị quyết năm 2030?"
+    # The model is less sure than its threshold, and only one period is dated in the table.
+    found = find_comparison(
+        _selection(question, [plan], 0.1), by_chunk, ("2030", "2026-2030"), 0.9, TermWeights({}, 1.0)
+    )
+    assert len(found) == 1
+    assert [r.value_text for r in found[0].records] == ["32%", "27%"]
+    # The plan's figure for its last year is the plan's figure: the plan period is not said to be missing.
+    assert found[0].missing_periods == ()
+    # One document alone, below the threshold: not answered from the table.
+    lone = IndicatorGroup("h", plan.indicator, (plan,))
+    assert (
+        find_comparison(
+            _selection(question, [plan], 0.1),
+            {plan.chunk_id: [(lone, plan)]},
+            ("2030", "2026-2030"),
+            0.9,
+            TermWeights({}, 1.0),
+        )
+        == ()
+    )
+
+
+def test_a_last_year_target_covers_only_the_plan_whose_title_names_the_span() -> None:
+    from assistant.comparisons import _covers
+
+    plan = _plan_record(
+        "Tỷ lệ đô thị hóa", "45%", "2030", "plan.txt", "Kế hoạch phát triển 5 năm 2026 - 2030"
+    )
+    assert _covers(plan, "2026-2030") and _covers(plan, "2030")
+    assert not _covers(plan, "2021-2025")
+    year = _plan_record("Tỷ lệ đô thị hóa", "41%", "2030", "year.txt", "Nghị quyết năm 2030")
+    assert not _covers(year, "2026-2030")
+
+
+def test_a_plan_period_no_figure_is_dated_with_is_filled_by_the_plans_last_year_target() -> None:
+    year = _plan_record("Đưa vào vận hành điện mặt trời", "60 MW", "2030", "year.txt", "Nghị quyết năm 2030")
+    plan = _plan_record(
+        "Phát triển điện mặt trời", "ít nhất 900 MW", "2030", "plan.txt", "Nghị quyết 5 năm 2026-2030"
+    )
+    start = Comparison(IndicatorGroup("y", year.indicator, (year,)), (year,), ("2026-2030",))
+    pairs = [(IndicatorGroup("p", plan.indicator, (plan,)), plan)]
+    question_key = "dien mat troi phat trien van hanh"
+    filled, covered = _filled_from_top_units(
+        start, {"2030"}, pairs, 1.0, question_key, TermWeights({}, 1.0), ("2030", "2026-2030")
+    )
+    assert [r.value_text for r in filled.records] == ["60 MW", "ít nhất 900 MW"]
+    assert filled.missing_periods == () and covered == {"2030", "2026-2030"}
+
+
+def test_a_top_unit_whose_figure_names_little_of_the_question_does_not_choose_the_indicator() -> None:
+    from assistant.comparisons import find_comparison
+
+    # Ranked first for its other words, a passage on logistics firms states a count of firms.
+    firms = _plan_record(
+        "Phát triển doanh nghiệp dịch vụ logistics", "120 doanh nghiệp", "2030", "a.txt", "NQ 2030"
+    )
+    plan = _plan_record(
+        "Khu vực dịch vụ tăng", "7%-8%/năm", "2026-2030", "plan.txt", "Nghị quyết 5 năm 2026-2030"
+    )
+    year = _plan_record("Khu vực dịch vụ tăng", "7,2%", "2030", "year.txt", "Nghị quyết năm 2030")
+    services = IndicatorGroup("s", plan.indicator, (plan, year))
+    by_chunk = {
+        firms.chunk_id: [(IndicatorGroup("f", firms.indicator, (firms,)), firms)],
+        plan.chunk_id: [(services, plan)],
+    }
+    question = "Ngành dịch vụ tăng trưởng theo kế hoạch 2026-2030 và năm 2030 bao nhiêu?"
+    found = find_comparison(
+        _selection(question, [firms, plan], 0.9), by_chunk, ("2026-2030", "2030"), 0.5, TermWeights({}, 1.0)
+    )
+    assert [r.value_text for r in found[0].records] == ["7%-8%/năm", "7,2%"]
+
+
+@pytest.mark.parametrize(
+    ("quote", "value", "shown"),
+    [
+        ("f) Tỷ lệ hộ sử dụng điện lưới đạt 99% hộ dân;", "99%", "99% hộ dân"),
+        ("Có 65% ấp văn hóa.", "65%", "65% ấp văn hóa"),
+        # What a share is measured against is its comparison, not what it is a share of.
+        ("Giải ngân đạt 91,5% kế hoạch.", "91,5%", "91,5%"),
+        ("Dân quân đạt 1,4% so với dân số;", "1,4%", "1,4%"),
+        # Words that run on past a short noun are the next phrase's.
+        ("Có 80% xã đạt chuẩn nông thôn mới, trong đó", "80%", "80%"),
+    ],
+)
+def test_a_share_is_quoted_with_what_it_is_a_share_of(quote: str, value: str, shown: str) -> None:
+    record = replace(_record("Tỷ lệ", value, "2030", "a.txt"), quote=quote)
+    text = compose_comparison(
+        (Comparison(IndicatorGroup("g", "Tỷ lệ", (record,)), (record,), ()),), lambda r: 1, lambda r: r.title
+    )
+    assert f'"{shown}"' in text and shown in quote

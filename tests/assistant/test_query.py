@@ -100,7 +100,9 @@ def test_context_carries_over_several_follow_ups() -> None:
     history = ["Hội nghị Tỉnh ủy sơ kết 6 tháng đầu năm 2023 tổ chức ngày nào?", "Ai phát biểu chỉ đạo?"]
     intent = understand("Ông ấy yêu cầu các cấp ủy làm gì?", history)
     assert intent.periods == ("6 tháng đầu năm 2023",) and "tin" in intent.doc_hints
-    followup = understand("Còn giai đoạn 2021-2025 thì sao?", ["Tỷ lệ đô thị hóa năm 2025?", "còn tỷ lệ hộ nghèo?"])
+    followup = understand(
+        "Còn giai đoạn 2021-2025 thì sao?", ["Tỷ lệ đô thị hóa năm 2025?", "còn tỷ lệ hộ nghèo?"]
+    )
     assert followup.interpreted == "Tỷ lệ hộ nghèo giai đoạn 2021-2025 là bao nhiêu?"
 
 
@@ -112,7 +114,14 @@ def test_a_question_naming_only_a_period_continues_the_conversation() -> None:
 
 def test_a_content_word_that_folds_onto_a_stop_word_is_kept_when_written_with_its_accents() -> None:
     # "tái tạo" folds like "tại", "đất" like "đạt": the accents tell them apart.
-    assert understand("Phát triển bao nhiêu MW điện tái tạo?").terms == ("phat", "trien", "mw", "dien", "tai", "tao")
+    assert understand("Phát triển bao nhiêu MW điện tái tạo?").terms == (
+        "phat",
+        "trien",
+        "mw",
+        "dien",
+        "tai",
+        "tao",
+    )
     assert "dat" in understand("Diện tích đất nông nghiệp là bao nhiêu?").terms
     assert "dat" not in understand("Kim ngạch xuất khẩu đạt bao nhiêu?").terms
 
@@ -139,7 +148,9 @@ def test_in_an_accented_question_unaccented_units_and_content_words_stay() -> No
 
 
 def test_a_reference_to_the_secretary_s_article_names_the_document() -> None:
-    intent = understand("bai cua bi thu tinh uy nam 2021 yeu cau giai ngan bao nhieu phan tram von dau tu cong")
+    intent = understand(
+        "bai cua bi thu tinh uy nam 2021 yeu cau giai ngan bao nhieu phan tram von dau tu cong"
+    )
     assert intent.doc_hints == ("bài viết",)
     assert "bai" not in intent.terms and "uy" not in intent.terms
 
@@ -174,7 +185,8 @@ def test_shortened_half_year_phrases_name_the_half_year() -> None:
 
 def test_a_comparison_follow_up_is_about_the_previous_indicator() -> None:
     intent = understand(
-        "So với cùng kỳ 2020 thì bằng bao nhiêu?", ["9 tháng đầu năm 2021 có bao nhiêu DN đăng ký tạm ngừng hoạt động?"]
+        "So với cùng kỳ 2020 thì bằng bao nhiêu?",
+        ["9 tháng đầu năm 2021 có bao nhiêu DN đăng ký tạm ngừng hoạt động?"],
     )
     assert intent.is_followup
     assert {"tam", "ngung", "doanh", "nghiep"} <= set(intent.terms)
@@ -183,5 +195,39 @@ def test_a_comparison_follow_up_is_about_the_previous_indicator() -> None:
 
 
 def test_a_follow_up_with_its_own_question_word_keeps_it() -> None:
-    intent = understand("Còn huyện nào chỉ cơ bản đạt chuẩn?", ["Năm 2025 những huyện nào phấn đấu đạt chuẩn huyện NTM?"])
+    intent = understand(
+        "Còn huyện nào chỉ cơ bản đạt chuẩn?", ["Năm 2025 những huyện nào phấn đấu đạt chuẩn huyện NTM?"]
+    )
     assert intent.interpreted == "Huyện nào chỉ cơ bản đạt chuẩn năm 2025?"
+
+
+@pytest.mark.parametrize(
+    ("question", "periods"),
+    [
+        # Two-digit years after a period word, as officials type them.
+        ("Mục tiêu giai đoạn 21-25 và năm 2020 thế nào?", ("2021-2025", "2020")),
+        ("Thời kỳ 16-20 so với năm 2021?", ("2016-2020", "2021")),
+        # "GĐ" before a span is "giai đoạn", not "giáo dục".
+        ("GĐ 2026-2030 so với năm 2025?", ("2026-2030", "2025")),
+        # The end of a span shortened, and spaces around the dash.
+        ("Kế hoạch 2026-30 so với năm 2025?", ("2026-2030", "2025")),
+        ("Kế hoạch 2026 - 2030 so với năm 2025?", ("2026-2030", "2025")),
+        # Not a period: an age band, a percentage after a year.
+        ("Thanh niên 18-25 tuổi năm 2024 có bao nhiêu?", ("2024",)),
+        ("Năm 2024 tăng 2024-25% là sai?", ("2024",)),
+    ],
+)
+def test_short_forms_of_a_plan_period_are_read_as_that_period(
+    question: str, periods: tuple[str, ...]
+) -> None:
+    from assistant.query import named_periods
+
+    assert named_periods(question) == periods
+
+
+def test_gd_before_a_span_is_no_indicator_word_and_kv_is_khu_vuc() -> None:
+    intent = understand("Tỷ lệ hộ nghèo GĐ 2026-2030?")
+    assert intent.periods == ("2026-2030",) and "giao" not in intent.terms
+    assert understand("KV II năm 2024 tăng bao nhiêu?").terms[:3] == ("khu", "vuc", "ii")
+    # "GD" not before a span is still education.
+    assert "giao" in understand("Ngành GD tỉnh có bao nhiêu trường?").terms
