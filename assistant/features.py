@@ -183,13 +183,18 @@ def _longest_run(terms: Sequence[str], words: Sequence[str]) -> float:
     """The longest run of the question's words that the unit writes in the same order, / their count."""
     if not terms:
         return 0.0
+    at: dict[str, list[int]] = {}
+    for j, term in enumerate(terms):
+        at.setdefault(term, []).append(j)
     best = 0
-    for i in range(len(words)):
-        for j in range(len(terms)):
-            k = 0
-            while i + k < len(words) and j + k < len(terms) and words[i + k] == terms[j + k]:
-                k += 1
-            best = max(best, k)
+    run: dict[int, int] = {}  # question position j → length of the common run ending at (this word, terms[j])
+    for word in words:
+        positions = at.get(word)
+        if positions is None:
+            run = {}
+            continue
+        run = {j: run.get(j - 1, 0) + 1 for j in positions}
+        best = max(best, *run.values())
     return best / len(terms)
 
 

@@ -239,7 +239,7 @@ class LexicalIndex:
                 if rows.size:
                     scores[i][rows] += values
         found_scores: list[np.ndarray] = []
-        found_ids: list[str] = []
+        found_rows: list[np.ndarray] = []
         for segment, segment_scores in zip(segments, scores, strict=True):
             keep = segment.live & (segment_scores > 0)
             if allowed_ids is not None:
@@ -248,18 +248,29 @@ class LexicalIndex:
                 keep &= allowed
             rows = np.flatnonzero(keep)
             found_scores.append(segment_scores[rows])
-            found_ids.extend(segment.ids[row] for row in rows.tolist())
-        if not found_ids:
-            return []
+            found_rows.append(rows)
         flat = np.concatenate(found_scores)
+        if not flat.size:
+            return []
         if flat.size > k:
             # Only rows scoring at least the k-th best can make the list (ties at that score included).
             kth = np.partition(flat, flat.size - k)[flat.size - k]
-            chosen = np.flatnonzero(flat >= kth).tolist()
+            chosen = np.flatnonzero(flat >= kth)
         else:
-            chosen = list(range(flat.size))
+            chosen = np.arange(flat.size)
+        # Ids looked up for the chosen rows only: a common word scores tens of thousands of rows.
+        ends = np.cumsum([rows.size for rows in found_rows])
+        which = np.searchsorted(ends, chosen, side="right")
+        starts = ends - np.asarray([rows.size for rows in found_rows])
+        chosen_ids = [
+            segments[s].ids[int(found_rows[s][i - starts[s]])]
+            for s, i in zip(which.tolist(), chosen.tolist(), strict=True)
+        ]
         # Ties broken by id so results are stable from run to run.
-        candidates = sorted(((float(flat[i]), found_ids[i]) for i in chosen), key=lambda c: (-c[0], c[1]))
+        candidates = sorted(
+            ((float(flat[i]), cid) for i, cid in zip(chosen.tolist(), chosen_ids, strict=True)),
+            key=lambda c: (-c[0], c[1]),
+        )
         return [LexicalHit(chunk_id, score) for score, chunk_id in candidates[:k]]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from assistant.features import asked_shape, featurize_all
+from assistant.features import _longest_run, asked_shape, featurize_all
 from assistant.passages import units_of
 from assistant.query import understand
 from assistant.retriever import RankedChunk
@@ -72,3 +72,27 @@ def test_table_rows_carry_their_headers_as_context() -> None:
     (unit,) = units_of(row, 0)
     assert unit.kind == "row"
     assert "Năm 2027" in unit.context and "Phụ lục I" in unit.context
+
+
+def _longest_run_by_every_start(terms: list[str], words: list[str]) -> float:
+    best = 0
+    for i in range(len(words)):
+        for j in range(len(terms)):
+            k = 0
+            while i + k < len(words) and j + k < len(terms) and words[i + k] == terms[j + k]:
+                k += 1
+            best = max(best, k)
+    return best / len(terms) if terms else 0.0
+
+
+def test_phrase_run_is_the_longest_run_of_question_words_in_order() -> None:
+    import random
+
+    assert _longest_run(["kim", "ngach", "xuat"], ["dat", "kim", "ngach", "xuat", "nam"]) == 1.0
+    assert _longest_run(["xuat", "khau", "kim", "ngach"], ["kim", "ngach", "xuat"]) == 0.5
+    assert _longest_run([], ["kim"]) == 0.0 and _longest_run(["kim"], []) == 0.0
+    rng = random.Random(10)
+    for _ in range(3000):  # repeated words, runs that restart, runs at either end
+        terms = [rng.choice("abcd") for _ in range(rng.randint(0, 7))]
+        words = [rng.choice("abcde") for _ in range(rng.randint(0, 25))]
+        assert _longest_run(terms, words) == _longest_run_by_every_start(terms, words)

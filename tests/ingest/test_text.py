@@ -88,3 +88,39 @@ def test_clean_characters_keeps_page_and_line_separators_as_breaks():
 
 def test_index_text_is_clean_nfc_with_canonical_tones():
     assert index_text("  Tỷ lệ  đô thị hoá\u00a0 ") == "Tỷ lệ đô thị hóa"
+
+
+_FOLD_SAMPLES = [
+    "Kim ngạch xuất khẩu đạt 1.850 triệu USD;",
+    "Đô thị hoá, thuỷ lợi, uỷ ban, khoẻ mạnh, HOÀ BÌNH, Quý IV",
+    unicodedata.normalize("NFD", "Nghị quyết Hội đồng nhân dân tỉnh Bến Tre"),
+    "a\u00a0b\u2007c\u202fd\u3000e\tf\x0bg\x0ch\u2028i\u2029j\x85k\r\nl\rm",
+    "zero\u200bwidth\ufeffand\u200dcontrol\x00\x07\x1fchars",
+    "Ångström \u212b Ω \u2126 \u0340\u0341 \u1e9b\u0323 Hangul 한국어 ᄀ ᅡ",
+    "ﬁ ligature, ① circled, Ａ fullwidth, ǅ titlecase, ᾉ Greek with marks",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", _FOLD_SAMPLES)
+def test_fold_is_the_folded_canonical_form_without_placing_tones(text: str) -> None:
+    # fold skips canonical_tones (it only moves the tone marks strip_diacritics removes): the same key.
+    assert fold(text) == strip_diacritics(canonical_tones(clean_characters(text))).lower()
+
+
+@pytest.mark.parametrize("text", _FOLD_SAMPLES)
+def test_clean_characters_and_strip_diacritics_follow_their_per_character_rules(text: str) -> None:
+    # Both work by str.translate tables filled on first sight of each character: the result is the rule's.
+    spaces = "\t\u00a0\u2007\u202f\u2009\u200a\u3000"
+    line_breaks = "\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    expected = []
+    for ch in nfc(text).replace("\r\n", "\n").replace("\r", "\n"):
+        if ch in line_breaks:
+            expected.append("\n")
+        elif ch in spaces or unicodedata.category(ch) == "Zs":
+            expected.append(" ")
+        elif unicodedata.category(ch) not in ("Cc", "Cf"):
+            expected.append(ch)
+    assert clean_characters(text) == "".join(expected)
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    assert strip_diacritics(text) == bare.replace("đ", "d").replace("Đ", "D")
