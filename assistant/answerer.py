@@ -18,7 +18,7 @@ from assistant.features import AskedShape, UnitFeatures, asked_shape, featurize_
 from assistant.passages import Unit, display_text, units_of
 from assistant.places import place_of
 from assistant.query import QueryIntent
-from assistant.retriever import RankedChunk, chunk_id_of, doc_hint_matches
+from assistant.retriever import RankedChunk, chunk_id_of, doc_hint_matches, folded_text
 from assistant.terms import TermWeights
 from ingest.text import display_date, fold
 
@@ -26,7 +26,7 @@ from ingest.text import display_date, fold
 CANDIDATE_CHUNKS = 12
 # Units quoted at most in one answer (several figures asked, or one indicator in several documents).
 MAX_UNITS = 3
-# For "who signed" questions, the last passages of the top documents hold the signer block.
+# For "who signed" questions: the passages of the top documents that name their signer, and their last ones.
 SIGNATURE_CHUNKS = 2
 SIGNATURE_DOCUMENTS = 2
 DocumentChunks = Callable[[str], Sequence[Any]]
@@ -82,9 +82,22 @@ def _signature_items(ranked: Sequence[RankedChunk], document_chunks: DocumentChu
     doc_meta = {str(getattr(r.chunk, "source", "")): r.doc_meta for r in ranked}
     out = []
     for source in sources:
-        for chunk in list(document_chunks(source))[-SIGNATURE_CHUNKS:]:
-            out.append(RankedChunk(chunk, 0.0, None, None, doc_meta.get(source, {})))
+        meta = doc_meta.get(source, {})
+        chunks = list(document_chunks(source))
+        picked = _signer_chunks(chunks, str(meta.get("signer") or "")) + chunks[-SIGNATURE_CHUNKS:]
+        for chunk in list({chunk_id_of(c): c for c in picked}.values()):
+            out.append(RankedChunk(chunk, 0.0, None, None, meta))
     return out
+
+
+def _signer_chunks(chunks: Sequence[Any], signer: str) -> list[Any]:
+    """The passages that write the signer's name: a decision or resolution signs before its annexes or the
+    plan it issues, so its signer block often stands mid-document, not in its last passages."""
+    name = fold(signer).strip()
+    if not name:
+        return []
+    # A crawled page may break the name over two lines.
+    return [c for c in chunks if name in " ".join(folded_text(str(getattr(c, "text", ""))).split())][:SIGNATURE_CHUNKS]
 
 
 def candidate_units(

@@ -189,6 +189,36 @@ def _trailer(blocks: list[_Block], floor: int, tables: set[int]) -> _Trailer:
     return _Trailer(first=first, signature=sorted(signature), dropped=dropped)
 
 
+_SIGNED_RE = re.compile(r"^\(?\s*(?:đã ký|ký|đã ký và đóng dấu)\s*\)?\.?$", re.IGNORECASE)
+_SIGNER_TITLE_LINES = 6
+
+
+def _inner_signatures(blocks: list[_Block], start: int, end: int, tables: set[int]) -> list[int]:
+    """Signer blocks that stand before the end: a decision signs before the plan or regulation it issues,
+    a resolution before its annexes. A name line under capitalised title lines ("KT. CHỦ TỊCH",
+    "PHÓ CHỦ TỊCH") is one, with those lines."""
+    found: list[int] = []
+    for i in range(start, end):
+        if i in tables or not is_name_line(_unstyled(blocks[i].text)):
+            continue
+        run = [i]
+        j = i - 1
+        while j >= start and j not in tables and len(run) <= _SIGNER_TITLE_LINES:
+            text = _unstyled(blocks[j].text)
+            if not (is_all_caps(text) or _SIGNED_RE.match(text)) or blocks[j].label is not None:
+                break
+            run.append(j)
+            j -= 1
+        if any(is_all_caps(_unstyled(blocks[k].text)) for k in run[1:]):
+            found += run
+    return sorted(set(found))
+
+
+def _unstyled(text: str) -> str:
+    """A line without Markdown emphasis: crawled pages write "**CHỦ TỊCH**"."""
+    return text.replace("*", "").replace("_", " ").strip()
+
+
 def _is_caption(block: _Block) -> bool:
     return bool(_CAPTION_RE.search(block.text)) and word_count(block.text) <= 40
 
@@ -769,9 +799,11 @@ def chunk_document(
     tables = _table_blocks(blocks, cleaned, bare=doc.file_type in _LOADER_TABLE_TYPES)
     header_end = _header_length(blocks, set(tables.members))
     trailer = _trailer(blocks, floor=header_end, tables=set(tables.members))
-    # Trailer blocks are emitted apart (signature) or not at all: the body walk must not see them.
+    inner = _inner_signatures(blocks, header_end, trailer.first, set(tables.members))
+    # Trailer and signer blocks are emitted apart (signature) or not at all: the body walk must not see them.
+    apart = set(inner)
     roles = [
-        _Role.DROPPED if i >= trailer.first else _Role.TABLE if i in tables.members else _role(b)
+        _Role.DROPPED if i >= trailer.first or i in apart else _Role.TABLE if i in tables.members else _role(b)
         for i, b in enumerate(blocks)
     ]
 
@@ -781,8 +813,10 @@ def chunk_document(
     structure = _Structure(blocks, roles, max_tokens, count, tables)
     structure.walk(header_end, trailer.first)
     spans.extend(structure.spans)
-    for run in _runs(trailer.signature):
+    for run in _runs(inner) + _runs(trailer.signature):
         spans.append(_Span(blocks[run[0]].start, blocks[run[-1]].end, (SIGNATURE_SECTION,)))
+    if inner:
+        spans.sort(key=lambda span: span.start)
 
     chunks: list[Chunk] = []
     for span in spans:

@@ -28,7 +28,7 @@ from vectorstore.index import DocumentIndex, DocumentWrite, StoredChunk, StoredD
 log = logging.getLogger(__name__)
 
 # Bump when chunking/cleaning/metadata change in a way that must re-ingest unchanged files.
-PIPELINE_VERSION = "3"  # 3: crawled tables without blank lines read row by row, rows shown without emphasis
+PIPELINE_VERSION = "4"  # 3: crawled tables without blank lines read row by row, rows shown without emphasis; 4: signer blocks before annexes
 EMBED_BATCH = 64
 # Documents per commit (one registry write, one vector upsert) at most, and seconds a batch may wait.
 COMMIT_EVERY = 64

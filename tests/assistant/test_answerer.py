@@ -64,3 +64,21 @@ def test_a_refusal_says_so_and_shows_the_closest_units_text() -> None:
     assert not result.found
     assert result.answer.startswith("Các văn bản đã nạp không có thông tin")
     assert "Tỷ lệ hộ dân sử dụng nước sạch đạt 85%" in result.answer
+
+
+def test_a_who_signed_question_weighs_the_passage_naming_the_signer_wherever_it_stands() -> None:
+    """A decision signs before the plan it issues: its signer stands mid-document, not in its last passages."""
+    from assistant.answerer import candidate_units
+
+    texts = ["Điều 1. Ban hành kèm theo Quyết định này Kế hoạch."]
+    texts += ["KT. CHỦ TỊCH PHÓ CHỦ TỊCH Đinh Công Sứ"]
+    texts += [f"{n}. Nhiệm vụ số {n} của kế hoạch được giao cho các sở, ngành thực hiện." for n in range(1, 30)]
+    chunks = [SimpleNamespace(chunk_id=f"qd.txt#{i}", source="qd.txt", text=t, section="", metadata={}) for i, t in enumerate(texts)]
+    meta = {"source": "qd.txt", "title": "Quyết định ban hành Kế hoạch", "signer": "Đinh Công Sứ"}
+    ranked = [RankedChunk(chunks[0], 1.0, 1, 1, meta, dense_score=0.8)]
+    intent = understand("Quyết định ban hành kế hoạch do ai ký?")
+    shape = asked_shape(intent, [])
+
+    units = candidate_units(intent, shape, ranked, lambda source: chunks if source == "qd.txt" else [])
+
+    assert any("Đinh Công Sứ" in u.text for u in units), [u.text for u in units]

@@ -365,3 +365,25 @@ def test_ha_noi_rate_row_is_one_chunk_with_title_and_columns() -> None:
     assert row.columns[:5] == ("STT", "Nội dung", "NS Trung ương (%)", "NS Thành phố (%)", "NS xã (%)")
     assert row.table_title is not None and row.table_title.startswith("Phụ lục 02.2")
     assert row.section_path[-1] == "Phường Ba Đình"
+
+
+def test_a_signer_block_before_the_plan_a_decision_issues_is_its_own_chunk() -> None:
+    text = (
+        "QUYẾT ĐỊNH\nVề việc ban hành Kế hoạch chuyển đổi số năm 2026\n\n"
+        "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch chuyển đổi số năm 2026.\n\n"
+        "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.\n\n"
+        "**TM. ỦY BAN NHÂN DÂN**\n**KT. CHỦ TỊCH**\nPHÓ CHỦ TỊCH\n(Đã ký)\n**Trần Thị Lan**\n\n"
+        "KẾ HOẠCH\nChuyển đổi số năm 2026\n\n"
+        "1. Mục tiêu\nPhấn đấu 80% hồ sơ được xử lý trực tuyến.\n\n"
+        "2. Nhiệm vụ\nCác sở, ngành triển khai nền tảng số dùng chung.\n"
+    )
+    doc = LoadedDocument("qd.txt", Path("qd.txt"), "txt", [Page(None, text)], "0" * 64)
+
+    chunks = chunk_document(doc)
+
+    signer = [c for c in chunks if c.section_path == (SIGNATURE_SECTION,)]
+    assert len(signer) == 1 and "KT. CHỦ TỊCH" in signer[0].text and "Trần Thị Lan" in signer[0].text
+    # The plan after it is not filed under the signer's name, and reading order is kept.
+    assert not any("Trần Thị Lan" in " ".join(c.section_path) for c in chunks)
+    assert [c.ordinal for c in chunks] == sorted(c.ordinal for c in chunks)
+    assert chunks.index(signer[0]) < chunks.index(next(c for c in chunks if "80% hồ sơ" in c.text))
