@@ -234,17 +234,13 @@ _SHORT_SPAN_RE = re.compile(rf"\b({_PERIOD_WORDS}\s*)(\d{{2}})\s*[-–]\s*(\d{{2
 _HALF_SPAN_RE = re.compile(r"\b((?:19|20)\d{2})\s*[-–]\s*(\d{2})(?![\d%.,/])")
 
 
-def _full_year(two: str, century: str = "20") -> str:
-    return century + two
-
-
 def _spell_short_periods(folded: str) -> str:
     """'gđ 21-25' → 'giai doan 2021-2025', '2021-25' → '2021-2025' (folded text in, folded text out)."""
     folded = _GD_SPAN_RE.sub("giai doan ", folded)
 
     def short(m: re.Match[str]) -> str:
         start, end = m.group(2), m.group(3)
-        return f"{m.group(1)}{_full_year(start)}-{_full_year(end)}" if int(end) > int(start) else m.group(0)
+        return f"{m.group(1)}20{start}-20{end}" if int(end) > int(start) else m.group(0)
 
     def half(m: re.Match[str]) -> str:
         start, end = m.group(1), m.group(2)

@@ -104,51 +104,7 @@ _LEADING = re.compile(
 )
 # Words a key leaves out: they join an indicator's words without telling indicators apart.
 _KEY_STOP = frozenset(
-    [
-        "cua",
-        "va",
-        "cac",
-        "nhung",
-        "trong",
-        "tren",
-        "dia",
-        "ban",
-        "tinh",
-        "thanh",
-        "pho",
-        "toan",
-        "so",
-        "voi",
-        "cho",
-        "duoc",
-        "tai",
-        "theo",
-        "ve",
-        "la",
-        "o",
-        "co",
-        "mot",
-        "tu",
-        "den",
-        "nam",
-        "giai",
-        "doan",
-        "binh",
-        "quan",
-        "hang",
-        "moi",
-        "dat",
-        "khoang",
-        "it",
-        "nhat",
-        "tro",
-        "len",
-        "nham",
-        "muc",
-        "ca",
-        "duong",
-        "am",
-    ]
+    ["cua", "va", "cac", "nhung", "trong", "tren", "dia", "ban", "tinh", "thanh", "pho", "toan", "so", "voi", "cho", "duoc", "tai", "theo", "ve", "la", "o", "co", "mot", "tu", "den", "nam", "giai", "doan", "binh", "quan", "hang", "moi", "dat", "khoang", "it", "nhat", "tro", "len", "nham", "muc", "ca", "duong", "am"]
 )
 # A target phrase may open with its direction ("Giảm tỷ lệ hộ nghèo"): the indicator is what follows.
 _KEY_DIRECTION = re.compile(r"^(?:giam|tang(?! truong)|nang|phan dau|dat|duy tri|keo giam)\s+")
@@ -164,43 +120,7 @@ _TIME_NOUNS = frozenset(
 )
 # A counted noun ends where a verb, link or bound starts ("550 doanh nghiệp với vốn …").
 _COUNT_STOP = frozenset(
-    [
-        "đạt",
-        "tăng",
-        "giảm",
-        "với",
-        "và",
-        "trong",
-        "đó",
-        "được",
-        "có",
-        "theo",
-        "trở",
-        "lên",
-        "đi",
-        "làm",
-        "từ",
-        "tại",
-        "của",
-        "cho",
-        "là",
-        "so",
-        "trên",
-        "dưới",
-        "khoảng",
-        "thuộc",
-        "gồm",
-        "ở",
-        "đến",
-        "hoặc",
-        "hay",
-        "nhưng",
-        "đã",
-        "sẽ",
-        "đang",
-        "vào",
-        "chuyển",
-    ]
+    ["đạt", "tăng", "giảm", "với", "và", "trong", "đó", "được", "có", "theo", "trở", "lên", "đi", "làm", "từ", "tại", "của", "cho", "là", "so", "trên", "dưới", "khoảng", "thuộc", "gồm", "ở", "đến", "hoặc", "hay", "nhưng", "đã", "sẽ", "đang", "vào", "chuyển"]
 )
 
 _NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:,\d+)?"
