@@ -43,6 +43,7 @@ from ingest.cleaning import (
 )
 from ingest.errors import IngestError
 from ingest.models import DocumentMeta, LoadedDocument
+from ingest.text import fold
 
 MANIFEST_NAME = "manifest.json"
 
@@ -303,6 +304,74 @@ def _iso(year: str, month: str, day: str | None = None) -> str | None:
     if day:
         return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
     return f"{int(year):04d}-{int(month):02d}"
+
+
+# ---------------------------------------------------------------- a legal database's property block
+
+# Legal-document databases (the crawled pages of thuvienphapluat.vn, luatvietnam.vn, vbpl.vn …) put a
+# labelled property table above the document itself: "Số hiệu: | 58/2025/NQ-HĐND", "Loại văn bản: |
+# Nghị quyết", "Người ký: | …". It is the database's record of the document: exact, and it comes before
+# the national header, which it pushes beyond the lines searched for a header.
+_PROPERTY_LABELS = {
+    "so hieu": "number",
+    "so ky hieu": "number",
+    "loai van ban": "kind",
+    "noi ban hanh": "issuer",
+    "co quan ban hanh": "issuer",
+    "nguoi ky": "signer",
+    "ngay ban hanh": "date",
+}
+# Labels of the same table that carry nothing the metadata keeps (or only "Đã biết"/"Đang cập nhật").
+_OTHER_PROPERTY_LABELS = ("ngay hieu luc", "ngay cong bao", "so cong bao", "tinh trang", "linh vuc", "ngay het hieu luc")
+_PROPERTY_SCAN = 80
+_SLASH_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+@dataclass(frozen=True)
+class Properties:
+    """A database's property block: the fields it states, and the index of the first line after it."""
+
+    fields: dict[str, str]
+    end: int = 0
+
+
+def _label_key(text: str) -> str | None:
+    """The property label a line ends with ("Đang tải văn bản... # Số hiệu:" → "so hieu"), if any."""
+    if not text.endswith(":"):
+        return None
+    words = fold(text[:-1]).replace("/", " ").split()
+    for n in range(min(4, len(words)), 0, -1):
+        label = " ".join(words[-n:])
+        if label in _PROPERTY_LABELS or label in _OTHER_PROPERTY_LABELS:
+            return label
+    return None
+
+
+def read_properties(lines: Sequence[_Line]) -> Properties:
+    """The labelled property block near the top of a crawled page: two labels at least, one after the
+    other, each followed by its value (a label with no value line is followed by the next label)."""
+    scan = lines[:_PROPERTY_SCAN]
+    start = next((i for i, line in enumerate(scan) if _label_key(line.text)), None)
+    if start is None:
+        return Properties({}, 0)
+    found: dict[str, str] = {}
+    labels = 0
+    i = start
+    while i < len(scan) and (key := _label_key(scan[i].text)) is not None:
+        labels += 1
+        value = scan[i + 1].text if i + 1 < len(scan) and _label_key(scan[i + 1].text) is None else ""
+        field = _PROPERTY_LABELS.get(key)
+        if field and value and field not in found:
+            found[field] = value
+        i += 2 if value else 1
+    if labels < 2:
+        return Properties({}, 0)
+    return Properties(found, i)
+
+
+def _property_date(value: str | None) -> str | None:
+    m = _SLASH_DATE_RE.match((value or "").strip())
+    return _iso(m.group(3), m.group(2), m.group(1)) if m else None
 
 
 # ---------------------------------------------------------------- the header
@@ -882,23 +951,31 @@ def _note(header: Header, text: str) -> str | None:
 def extract_metadata(doc: LoadedDocument, text: str) -> DocumentMeta:
     """What the cleaned text says about the document; the manifest overrides and fills."""
     lines = plain_lines(text)
+    properties = read_properties(lines)
+    # The document itself starts under the database's record of it.
+    lines = lines[properties.end :]
+    stated = properties.fields
     header = read_header(lines)
     plain_text = "\n".join(line.text for line in lines)
     kind = _kind(header, plain_text, lines)
+    if not header.kind_name and stated.get("kind", "").lower() in KINDS:
+        kind = stated["kind"].lower()
     block = find_signer_block(lines, header.end)
-    issuer = _issuer(header, block, plain_text, kind)
+    issuer = _issuer(header, block, plain_text, kind) or stated.get("issuer")
     stats = CasingStats.of(lines[header.end :])
+    number = header.number or (stated["number"] if _SYMBOL_RE.fullmatch(stated.get("number", "")) else None)
+    header = dataclasses.replace(header, number=number)
     title = _title(header, lines, kind, issuer, stats)
     signer = None
     if kind != "tin":  # a news byline names the reporter, not a signer
-        signer = block.name if block else _trailing_author(lines)
+        signer = stated.get("signer") or (block.name if block else _trailing_author(lines))
     return DocumentMeta(
         source=doc.source,
         title=title or Path(doc.source).stem,
         kind=kind,
-        number=header.number,
+        number=number,
         issuer=issuer,
-        date=_date(header, lines, plain_text),
+        date=_date(header, lines, plain_text) or _property_date(stated.get("date")),
         period=_period(title, lines, header),
         signer=signer,
         pages=len(doc.pages) if doc.file_type == "pdf" else None,

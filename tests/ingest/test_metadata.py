@@ -15,12 +15,14 @@ from ingest.cleaning import clean_document
 from ingest.errors import IngestError
 from ingest.loaders import load_document
 from ingest.metadata import (
+    Properties,
     apply_manifest,
     extract_metadata,
     find_signer_block,
     load_manifest,
     plain_lines,
     read_header,
+    read_properties,
     short_issuer,
 )
 from ingest.models import DocumentMeta, LoadedDocument, Page
@@ -388,6 +390,97 @@ def test_signer_block_is_found_before_an_annex():
     block = find_signer_block(lines)
     assert block is not None
     assert (block.authority, block.position, block.name) == ("ỦY BAN NHÂN DÂN", "PHÓ CHỦ TỊCH", "Mai Sơn")
+
+
+# A crawled page of a legal database: the site's notice, then its property table, then the document.
+_DATABASE_PAGE = """|
+|
+Bản quyền thuộc về trang **
+LUẬT MẪU**. Mọi hành vi sao chép mà không có sự đồng ý là vi phạm pháp luật.
+|
+Đang tải văn bản...
+#
+**Số hiệu:**
+|
+31/2025/NQ-HĐND
+|
+|
+**Loại văn bản:**
+|
+Nghị quyết
+|
+**Nơi ban hành:**
+|
+Tỉnh Hà Giang
+|
+|
+**Người ký:**
+|
+Thào Hồng Sơn
+|
+**Ngày ban hành:**
+|
+12/11/2025
+|
+|
+**
+Ngày hiệu lực:**
+|
+Đã biết
+|
+**Tình trạng:**
+|
+Đã biết
+|
+|
+**HỘI ĐỒNG NHÂN
+DÂN **
+TỈNH HÀ GIANG
+-------
+|
+**CỘNG HÒA XÃ HỘI
+CHỦ NGHĨA VIỆT NAM**
+Độc lập - Tự do - Hạnh phúc
+---------------
+|
+|
+Số: 31/2025/NQ-HĐND
+|
+*Hà Giang, ngày 12
+tháng 11 năm 2025 *
+|
+**NGHỊ QUYẾT**
+QUY
+ĐỊNH MỨC HỖ TRỢ HỌC PHÍ ĐỐI VỚI TRẺ EM MẦM NON TRÊN ĐỊA BÀN TỈNH HÀ GIANG
+**HỘI ĐỒNG NHÂN DÂN TỈNH HÀ GIANG
+KHÓA XVIII, KỲ HỌP THỨ 25**
+Căn cứ Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025;
+**QUYẾT NGHỊ:**
+**Điều 1.** Mức hỗ trợ học phí là 150.000 đồng/trẻ/tháng.
+"""
+
+
+def test_a_legal_databases_property_table_is_read_and_the_document_under_it_too():
+    meta = from_text(_DATABASE_PAGE)
+    assert meta.number == "31/2025/NQ-HĐND"
+    assert meta.kind == "nghị quyết"
+    assert meta.signer == "Thào Hồng Sơn"
+    assert meta.date == "2025-11-12"
+    assert meta.issuer == "HĐND tỉnh Hà Giang"
+    # The title is the document's own kind and trích yếu, not the site's notice.
+    assert meta.title.startswith("Nghị quyết quy định mức hỗ trợ học phí đối với trẻ em mầm non"), meta.title
+
+
+def test_the_property_table_fills_what_a_page_without_the_national_header_lacks():
+    """A page whose text under the table is a news write-up of the decision: the table alone says what it is."""
+    head = _DATABASE_PAGE.split("**HỘI ĐỒNG NHÂN")[0]
+    meta = from_text(head + "## Hỗ trợ học phí mầm non\nNgày 12/11/2025, HĐND tỉnh thông qua mức hỗ trợ 150.000 đồng mỗi tháng.\n")
+    assert (meta.number, meta.kind, meta.signer, meta.date) == ("31/2025/NQ-HĐND", "nghị quyết", "Thào Hồng Sơn", "2025-11-12")
+
+
+def test_a_single_label_in_a_document_is_not_a_property_table():
+    text = "Báo cáo nhanh\nNgười ký:\nNguyễn Văn A\nTình hình sản xuất tháng 10 ổn định, sản lượng lúa đạt 12.000 tấn.\n"
+    assert read_properties(plain_lines(text)) == Properties({}, 0)
 
 
 def test_article_without_header_takes_headline_and_first_full_date():
