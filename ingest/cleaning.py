@@ -350,6 +350,15 @@ def _region_gaps(lines: Sequence[_Line], first: int, end: int) -> list[_Gap]:
     return gaps
 
 
+# The caption that opens a table ("**PHỤ LỤC II**", "Biểu số 2", "Bảng 1: …"): where a crawl runs two annex
+# tables together with only their captions between, the first table ends there.
+_TABLE_CAPTION_RE = re.compile(r"^[*_\s]*(?:Phụ\s*lục|Biểu|Bảng)\b", re.IGNORECASE)
+
+
+def _opens_table(gap: _Gap) -> bool:
+    return gap.size > 1 and bool(_TABLE_CAPTION_RE.match(gap.text))
+
+
 def _is_running_text(gap: _Gap) -> bool:
     """Text between layout pipes (a document's body), too long to be one cell of a table."""
     return gap.size > _CRAWL_TEXT_MIN_LINES
@@ -390,7 +399,7 @@ def _next_table(gaps: Sequence[_Gap], at: int, stop: int) -> tuple[int, int, lis
     bounds are the table's, then the longest; but only among bounds that give about as many whole rows as
     the best ones (cutting into a header with empty cells also makes a narrower, ragged table).
     """
-    ends = [stop, *[k for k in range(stop - 1, at, -1) if gaps[k].size > _CRAWL_CELL_MAX_LINES]]
+    ends = [stop, *[k for k in range(stop - 1, at, -1) if gaps[k].size > _CRAWL_CELL_MAX_LINES or _opens_table(gaps[k])]]
     fits: list[_Fit] = []
     for end in ends:
         for first in range(at, min(at + _CRAWL_MAX_LEAD, end - 1)):
@@ -427,7 +436,10 @@ def _crawled_tables(lines: Sequence[_Line], gaps: Sequence[_Gap]) -> list[_Crawl
             stop += 1
         found = _next_table(gaps, at, stop)
         if found is None:
-            at = stop + 1
+            # No table reads from here (an annex whose merged header defeats the reading): the next caption
+            # may open one that does.
+            caption = next((k for k in range(at + 1, stop) if _opens_table(gaps[k])), None)
+            at = caption if caption is not None else stop + 1
             continue
         first, end, rows = found
         table = _CrawledTable(first, end, rows)

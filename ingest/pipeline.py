@@ -28,7 +28,7 @@ from vectorstore.index import DocumentIndex, DocumentWrite, StoredChunk, StoredD
 log = logging.getLogger(__name__)
 
 # Bump when chunking/cleaning/metadata change in a way that must re-ingest unchanged files.
-PIPELINE_VERSION = "4"  # 3: crawled tables without blank lines read row by row, rows shown without emphasis; 4: signer blocks before annexes
+PIPELINE_VERSION = "5"  # 3: crawled tables without blank lines read row by row, rows shown without emphasis; 4: signer blocks before annexes; 5: a legal database's property block read as metadata, a crawled annex after an unreadable one read row by row
 EMBED_BATCH = 64
 # Documents per commit (one registry write, one vector upsert) at most, and seconds a batch may wait.
 COMMIT_EVERY = 64

@@ -184,3 +184,44 @@ def test_long_cells_do_not_end_a_table() -> None:
 
     assert [r.cells[:2] for r in rows] == [("1", "Dân số"), ("2", "Diện tích"), ("3", "Số xã")]
     assert rows[0].cells[2].startswith("- Trên 1.000 người") and rows[0].cells[2].endswith("thêm 10 điểm")
+
+
+# Two annexes crawled as one pipe region with no blank line: the first one's header merges cells over two rows
+# in a way no reading fits; the second, after its own caption, is a plain table and must still be read row by row.
+TWO_ANNEXES = "\n".join(
+    [
+        "|",
+        "**Điều 2.** Các bộ, cơ quan và địa phương tổ chức thực hiện Công điện này.",
+        "|",
+        "**THỦ TƯỚNG**",
+        "Nguyễn Văn Bình",
+        "|",
+        "**PHỤ LỤC I**",
+        "TỔNG HỢP KẾT QUẢ CẮT GIẢM THỦ TỤC",
+        "*(Kèm theo Công điện số 75/CĐ-TTg)*",
+        crawled(
+            "**STT**", "**Bộ, cơ quan**", "**Đã cắt giảm**", "**Dự kiến cắt giảm**", "",
+            "**Tổng số**", "", "**Đơn giản hóa**", "**Bãi bỏ**", "**Đơn giản hóa**", "**Bãi bỏ**", "**Ghi chú**", "",
+            "1.", "Bộ Tư pháp", "12", "", "3", "",
+            "**Cộng**", "**319**", "**21**", "", "",
+        ),
+        "**PHỤ LỤC II**",
+        "KẾT QUẢ CUNG CẤP DỊCH VỤ CÔNG TRỰC TUYẾN",
+        "*(Kèm theo Công điện số 75/CĐ-TTg)*",
+        crawled(
+            "**STT**", "**Địa phương**", "**Tổng số TTHC**", "**Tỷ lệ (%)**", "",
+            "1.", "Sơn La", "1146", "87,26", "",
+            "2.", "Lai Châu", "1010", "59,42", "",
+            "3.", "Hà Tĩnh", "1188", "91,20", "",
+            "4.", "Cao Bằng", "1090", "91,1",
+        ),
+    ]
+)
+
+
+def test_a_table_after_an_annex_that_reads_as_no_table_is_still_read_row_by_row() -> None:
+    rows = rows_of(chunk_document(text_doc(TWO_ANNEXES)))
+    son_la = [r for r in rows if "Sơn La" in r.text]
+    assert son_la, [r.text for r in rows]
+    assert "87,26" in son_la[0].text and "1146" in son_la[0].text
+    assert son_la[0].table_title and "PHỤ LỤC II" in son_la[0].table_title
