@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
+from assistant.document_refs import own_refs, refers_to
 from assistant.passages import Figure, Unit, figures_in
 from assistant.places import place_named, place_of
 from assistant.query import QueryIntent
@@ -44,12 +45,7 @@ _KIND_CODES = {
     "nghi dinh": "NĐ", "thong tu": "TT", "thong bao": "TB", "to trinh": "TTr", "cong van": "CV", "luat": "QH",
 }
 _KIND_CODE_ASKED_RE = re.compile(r"\b(" + "|".join(_KIND_CODES) + r")\b[^?]*?\bso (?:hieu|may|bao nhieu)\b")
-# A document identifier in the question: "NQ 57", "nghị quyết số 57", "57/NQ-HĐND", "QĐ 2954".
-_QUESTION_DOC_NUMBER_RE = re.compile(
-    r"\b(?:nghi quyet|nq|quyet dinh|qd|ke hoach|kh|bao cao|bc|thong bao|tb|chi thi|ct|to trinh|tt|van ban)"
-    # Not a duration ("kế hoạch 5 năm") nor a year ("nghị quyết 2025" is the year's resolution).
-    r"\s*(?:so\s*)?(?!(?:19|20)\d\d\b)(\d{1,5})\b(?!\s*(?:nam|thang)\b)|\b(\d{1,5})(?:/\d{4})?/[a-z]{1,6}-"
-)
+
 
 
 @dataclass(frozen=True)
@@ -119,7 +115,6 @@ class AskedShape:
     document_number: bool
     document_number_code: str | None  # "BC" of "báo cáo số mấy"
     place: str | None  # a known place the question names, folded
-    document_number_named: str | None  # "57" of "NQ 57"
 
 
 def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
@@ -127,7 +122,6 @@ def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
     units = [m.group(1) for m in _ASKED_UNIT_RE.finditer(folded) if m.group(1) not in ("phan", "nam", "lan")]
     if _PERCENT_ASKED_RE.search(folded):
         units.append("%")
-    number = _QUESTION_DOC_NUMBER_RE.search(folded)
     code = _KIND_CODE_ASKED_RE.search(folded)
     return AskedShape(
         figure=intent.wants_figure,
@@ -138,13 +132,7 @@ def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
         document_number=bool(_NUMBER_ASKED_RE.search(folded)),
         document_number_code=_KIND_CODES[code.group(1)] if code else None,
         place=place_named(folded, known_places),
-        document_number_named=(number.group(1) or number.group(2)) if number else None,
     )
-
-
-def _document_number_lead(meta: dict[str, object]) -> str | None:
-    match = re.match(r"\s*(\d+)", str(meta.get("number") or ""))
-    return match.group(1).lstrip("0") or "0" if match else None
 
 
 def indicator_terms(intent: QueryIntent, shape: AskedShape) -> list[str]:
@@ -251,7 +239,7 @@ def featurize(
     cov_context = coverage(terms, with_context, weights)
     period = _period_relation(intent, unit)
     place = place_of(unit.meta)
-    number_lead = _document_number_lead(unit.meta)
+    named_here = any(refers_to(ref, unit.meta) for ref in intent.document_refs)
     identifiers = [n for n in intent.numbers if n not in ("1",)]
     ident_present = sum(1 for n in identifiers if n in present) / len(identifiers) if identifiers else 0.0
     unit_match, unit_conflict = _units_match(shape.units, unit) if shape.figure else (False, False)
@@ -281,12 +269,8 @@ def featurize(
         document_hint=float(unit.hint_match),
         place_match=float(shape.place is not None and place == shape.place),
         place_conflict=float(shape.place is not None and place is not None and place != shape.place),
-        number_match=float(shape.document_number_named is not None and number_lead == shape.document_number_named),
-        number_conflict=float(
-            shape.document_number_named is not None
-            and number_lead is not None
-            and number_lead != shape.document_number_named
-        ),
+        number_match=float(named_here),
+        number_conflict=float(bool(intent.document_refs) and not named_here and bool(own_refs(unit.meta))),
         identifiers_present=ident_present,
         identifiers_missing=float(bool(identifiers) and ident_present == 0.0),
         has_figure=float(bool(figures)),

@@ -25,10 +25,26 @@ def place_of(meta: Mapping[str, object]) -> str | None:
 def _place_in(issuer: str, title: str) -> str | None:
     # Cached: every passage of a question's candidates asks it of its document's issuer and title.
     for text in (issuer, title):
-        match = _PLACE_RE.search(fold(text))
-        if match:
-            return match.group(1).strip()
+        folded = fold(text)
+        # Where the text keeps its case, a place is written with capitals: the name ends where the
+        # sentence goes on ("tỉnh Lai Châu giai đoạn 2026 - 2030"), and "tình hình" names no place.
+        cased = len(text) == len(folded) and not text.isupper()
+        for match in _PLACE_RE.finditer(folded):
+            if not cased:
+                return match.group(1).strip()
+            named = _capitalised_words(text[match.start(1) : match.end(1)])
+            if named:
+                return fold(named)
     return None
+
+
+def _capitalised_words(text: str) -> str:
+    words = []
+    for word in text.split():
+        if not word[:1].isupper():
+            break
+        words.append(word)
+    return " ".join(words)
 
 
 def known_places(metas: Iterable[Mapping[str, object]]) -> list[str]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.diacritics import typed_without_diacritics
+from assistant.document_refs import DocumentRef, document_refs, without_document_refs
 from ingest.text import canonical_tones, fold, index_text
 
 # The five-year plan period of the bundled corpus. "5 năm" / "nhiệm kỳ" without years means it;
@@ -200,6 +201,7 @@ class QueryIntent:
     numbers: tuple[str, ...] = field(default=())  # numbers named in the question other than years
     names: tuple[str, ...] = ()  # folded proper names ("tien giang"): a passage must name them too
     asks_person: bool = False  # "Ai phát biểu …?": the answer names someone
+    document_refs: tuple[DocumentRef, ...] = ()  # documents named by number: "NQ 48/2025", "Công điện 220"
 
     @property
     def years(self) -> tuple[str, ...]:
@@ -249,7 +251,8 @@ def _spell_short_periods(folded: str) -> str:
     return _HALF_SPAN_RE.sub(half, _SHORT_SPAN_RE.sub(short, folded))
 
 
-def _expand(folded: str) -> str:
+def expand_shorthand(folded: str) -> str:
+    """Officials' shorthand spelled out in folded text ("kt-xh" → "kinh te xa hoi", "gđ 21-25" → a period)."""
     folded = _spell_short_periods(folded)
     for short, long in _EXPANSIONS.items():
         folded = re.sub(rf"\b{re.escape(short)}\b", long, folded)
@@ -283,7 +286,7 @@ def _periods(folded: str, five_year_period: str) -> tuple[tuple[str, ...], str]:
 def named_periods(question: str, five_year_period: str = DEFAULT_FIVE_YEAR_PERIOD) -> tuple[str, ...]:
     """Every period a question names, a year inside a named plan period included: a comparison
     ("năm 2025 so với kế hoạch 2021-2025") asks about each of them."""
-    folded = _expand(fold(question))
+    folded = expand_shorthand(fold(question))
     found: list[str] = []
     rest = _COMPARISON_YEAR_RE.sub(lambda m: m.group(1) + " " * len(m.group(2)), folded)
     for match in _H1_RE.finditer(rest):
@@ -363,7 +366,7 @@ def is_elliptic(question: str) -> bool:
 
 def _bare_reading(question: str, five_year_period: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The periods and indicator words of a question read on its own, before any context."""
-    periods, rest = _periods(_expand(fold(question)), five_year_period)
+    periods, rest = _periods(expand_shorthand(fold(question)), five_year_period)
     return periods, _terms(_without_document_phrases(rest))
 
 
@@ -521,8 +524,8 @@ def understand(
         interpreted, inherited_hints = _inherit_context(original, previous, five_year_period)
         is_followup = interpreted != original or bool(inherited_hints)
     normalized = index_text(interpreted)
-    folded = _expand(_spell_months(fold(_spell_capitals(interpreted))))
-    periods, rest = _periods(folded, five_year_period)
+    folded = expand_shorthand(_spell_months(fold(_spell_capitals(interpreted))))
+    periods, rest = _periods(without_document_refs(folded), five_year_period)
     hints = tuple(dict.fromkeys(_doc_hints(folded) + inherited_hints))
     return QueryIntent(
         question=original,
@@ -540,6 +543,8 @@ def understand(
         numbers=_non_year_numbers(rest),
         names=proper_names(interpreted),
         asks_person=bool(_PERSON_QUESTION_RE.search(folded)) and not AUTHOR_QUESTION_RE.search(folded),
+        # A follow-up that names no document is about the one the conversation named.
+        document_refs=document_refs(folded) or (previous.document_refs if previous is not None and is_followup else ()),
     )
 
 

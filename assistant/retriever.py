@@ -19,6 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from assistant.diacritics import DiacriticRestorer, typed_without_diacritics
+from assistant.document_refs import named_sources
 from assistant.places import place_named, place_of
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from ingest.text import fold, search_tokens
@@ -44,6 +45,12 @@ PENALTY_OTHER_PLACE = 0.6
 # (GRDP growth: the 5-year plan, the 2025 plan, the 2020 report …). Of the passages handed to the
 # answerer, up to this many are reserved for documents whose best passage ranked below the cut.
 MAX_RESERVED_FOR_OTHER_DOCUMENTS = 4
+# A document the question names by number ("NQ 48/2025", "Công điện 220") is searched on its own too, and
+# its passages weigh this much more than their rank within it: a long document's answer is otherwise
+# outranked by its indexed siblings (same issuer, same phrasing). More documents than this sharing the
+# number (a bare "QĐ 12" across years and provinces) name nothing in particular.
+BOOST_NAMED_DOCUMENT = 1.5
+MAX_NAMED_DOCUMENTS = 3
 
 
 class IndexLike(Protocol):
@@ -225,6 +232,21 @@ def with_every_document(ranked: Sequence[RankedChunk], k: int) -> list[RankedChu
     return top[: k - len(reserved)] + reserved
 
 
+def with_named_documents(ranked: Sequence[RankedChunk], inside: Sequence[RankedChunk]) -> list[RankedChunk]:
+    """The ranking with the named documents' own best passages (ranked within them) raised into it."""
+    scores = {chunk_id_of(item.chunk): item for item in ranked}
+    for item in inside:
+        cid = chunk_id_of(item.chunk)
+        score = item.score * BOOST_NAMED_DOCUMENT
+        held = scores.get(cid)
+        if held is None:
+            # Its ranks stay those of the whole index's searches, which did not find it.
+            scores[cid] = replace(item, score=score, dense_rank=None, lexical_rank=None)
+        elif held.score < score:
+            scores[cid] = replace(held, score=score)
+    return sorted(scores.values(), key=lambda r: r.score, reverse=True)
+
+
 def lexical_query_tokens(intent: QueryIntent, place: str | None = None) -> list[str]:
     # Content terms and period words only: question scaffolding ("là bao nhiêu") is noise to BM25,
     # and the place is weighed apart (most passages never write their province's name).
@@ -282,9 +304,22 @@ class HybridRetriever(BaseRetriever):
         vector = self.embeddings.embed_query(self.dense_query(intent))
         dense = self.index.dense_search(vector, self.candidates)
         place = place_named(intent.folded, self.known_places)
-        lexical = self.index.lexical_search(lexical_query_tokens(intent, place), self.candidates)
+        tokens = lexical_query_tokens(intent, place)
+        lexical = self.index.lexical_search(tokens, self.candidates)
         ranked = apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent, place)
-        if not (intent.periods or intent.doc_hints):
+        named = named_sources(intent.document_refs, self.document_meta)
+        if 0 < len(named) <= MAX_NAMED_DOCUMENTS:
+            # A place that is not the named document's own is content, not a hint: a national dispatch's
+            # annex has a row per province.
+            own_place = all(place_of(self.document_meta.get(source, {})) == place for source in named)
+            inside = rrf_fuse(
+                self.index.dense_search(vector, self.candidates, sources=named),
+                self.index.lexical_search(
+                    tokens if own_place else lexical_query_tokens(intent), self.candidates, sources=named
+                ),
+            )
+            ranked = with_named_documents(ranked, apply_boosts(with_document_meta(inside, self.document_meta), intent, place))
+        elif not (intent.periods or intent.doc_hints):
             return with_every_document(ranked, k or self.k)
         return ranked[: k or self.k]
 
