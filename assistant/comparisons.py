@@ -8,12 +8,14 @@ figures in every document, each quoted as written with its own citation. No arit
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.answerer import Selection
-from assistant.indicators import IndicatorGroup
+from assistant.indicators import IndicatorGroup, unit_class
+from assistant.query import expand_shorthand
 from assistant.retriever import chunk_id_of
 from assistant.terms import TermWeights
 from ingest.indicators import IndicatorRecord, indicator_key
@@ -51,7 +53,10 @@ _PERIOD_MENTION_RE = re.compile(r"(?<!/)\b(?:19|20)\d{2}\b(?!/)|\b5 nam\b|\bnhie
 # A comma does not: "theo kế hoạch 2021-2025, cơ cấu đến 2025 …" asks one plan.
 _JOINING_RE = re.compile(r"\bva\b|\bcon\b|\bvoi\b")
 # What asks for a figure: two of them with two periods are two figures asked side by side.
-_ASKED_RE = re.compile(r"\bbao nhieu\b|\bthe nao\b|\bra sao\b|\bmuc nao\b")
+# "mấy xã" asks a count ("nhà máy", "máy móc", "may mặc" fold to the same word and do not).
+_ASKED_RE = re.compile(
+    r"\bbao nhieu\b|\bthe nao\b|\bra sao\b|\bmuc nao\b|(?<!\bnha )\bmay\b(?= [a-z])(?! (?:moc|mac)\b)"
+)
 
 
 def asks_comparison(question: str) -> bool:
@@ -112,16 +117,32 @@ def _record_in_unit(record: IndicatorRecord, unit_text: str) -> bool:
     return fold(record.value_text) in fold(unit_text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _spelled_key(indicator: str) -> str:
+    # The question's shorthand is spelled out before it is read ("DN" → "doanh nghiệp"); a record's name is
+    # spelled out by the same table, so "320 DN" and "bao nhiêu doanh nghiệp" meet.
+    return indicator_key(expand_shorthand(fold(indicator)))
+
+
+def record_key(record: IndicatorRecord) -> str:
+    """The record's indicator key with the shorthand officials write spelled out. A rate's unit names what
+    is measured as much as the words before it ("trung bình đạt 15,18 tiêu chí/xã"): its words count."""
+    unit = record.unit or ""
+    if "/" in unit and re.match(r"[^\W\d_]", unit):
+        return _spelled_key(f"{record.indicator} {unit.replace('/', ' ')}")
+    return _spelled_key(record.indicator)
+
+
 def _name_overlap(question_key: str, record: IndicatorRecord, weights: TermWeights) -> float:
     # Both sides as indicator keys, so "khu vực công nghiệp - xây dựng" meets "khu vực II".
-    named = set(record.key.split())
+    named = set(record_key(record).split())
     return sum(weights.weight(t) for t in set(question_key.split()) if t in named)
 
 
 def _extra_words(question_key: str, record: IndicatorRecord) -> int:
     """Words of the record's name the question does not say: the fewer, the closer the fit."""
     asked = set(question_key.split())
-    return len([w for w in record.key.split() if w not in asked])
+    return len([w for w in record_key(record).split() if w not in asked])
 
 
 def _best_held(
@@ -129,21 +150,39 @@ def _best_held(
     periods: Sequence[str],
     question_key: str,
     weights: TermWeights,
+    asked_units: Sequence[str] = (),
+    folded_question: str = "",
 ) -> tuple[IndicatorGroup, IndicatorRecord]:
     """The indicator a unit states that the question asks: the one whose name shares most of the question's
     words; among names that share as much ("huy động vốn đầu tư" as a sum and as a change, a target and its
-    breakdown), the one the table holds for more of the periods asked, then the one adding fewest words."""
+    breakdown), the one in the unit the question asks for ("tăng bao nhiêu %": the change, not the sum),
+    then the one the table holds for more of the periods asked, then the one adding fewest words."""
 
-    def fit(pair: tuple[IndicatorGroup, IndicatorRecord]) -> tuple[float, int, int]:
+    def fit(pair: tuple[IndicatorGroup, IndicatorRecord]) -> tuple[float, bool, int, int]:
         group, record = pair
         _, covered = _for_periods(group, periods)
         return (
             round(_name_overlap(question_key, record, weights), 6),
+            _of_unit_asked(record, asked_units, folded_question),
             len(covered),
             -_extra_words(question_key, record),
         )
 
     return max(held, key=fit)
+
+
+def _of_unit_asked(record: IndicatorRecord, asked_units: Sequence[str], folded_question: str = "") -> bool:
+    """The record's unit is one the question asks for ("%" for "bao nhiêu %", the first word of a unit), or
+    the rate it writes ("số tiêu chí/xã" asks a figure per commune: "15,18 tiêu chí/xã", not "55 xã")."""
+    unit = fold(record.unit or "").strip()
+    if not unit:
+        return False
+    per = re.search(r"/\s*([a-z]+)", unit)
+    if per is not None and re.search(rf"/\s*{per.group(1)}\b", folded_question):
+        return True
+    if not asked_units:
+        return False
+    return ("%" in asked_units and unit.startswith("%")) or unit.split()[0] in asked_units
 
 
 def _for_periods(group: IndicatorGroup, periods: Sequence[str]) -> tuple[Comparison, set[str]]:
@@ -163,28 +202,124 @@ def _second_indicator(
     question_key: str,
     periods: Sequence[str],
     weights: TermWeights,
+    folded_question: str = "",
+    listed: Sequence[IndicatorRecord] = (),
 ) -> Comparison | None:
-    """A second indicator the question names beside the first ("số giường bệnh và bác sĩ trên vạn dân"):
-    the group held by the top units whose key shares most of a phrase of the question that the first
-    group's key leaves unsaid, with figures for a period asked. A phrase, two words in a row: one
-    shared word ("tỷ", "tổng") is how siblings look alike, not a second indicator asked."""
-    first_words = set(first.records[0].key.split()) if first.records else set()
-    asked = _QUESTION_FRAMING_RE.sub(" ", question_key).split()
-    asked_pairs = {pair for pair in zip(asked, asked[1:], strict=False) if not set(pair) & first_words}
+    """A second indicator the question names beside the first, held by the top units, with figures for a
+    period asked (not a figure the first's answer already lists, `listed`, nor words its names say):
+    - a phrase of the question the first group's key leaves unsaid ("số giường bệnh và bác sĩ trên vạn
+      dân"): the group whose key shares most of it. A phrase, two words in a row: one shared word ("tỷ",
+      "tổng") is how siblings look alike, not a second indicator asked;
+    - a count asked by its noun ("bao nhiêu doanh nghiệp, vốn đăng ký bao nhiêu") when the first figure
+      is not that count: the group counting that noun whose name shares most of the question;
+    - the whole of a breakdown the first is a part of, named on its own beside the part ("huấn luyện lực
+      lượng thường trực và dự bị động viên" asks the whole's figure and the part's);
+    - a rate the question writes ("bình quân số tiêu chí/xã … so với yêu cầu của kế hoạch") when the first
+      figure is not that rate: the group measured in it."""
+    first_record = first.records[0] if first.records else None
+    first_words = set(record_key(first_record).split()) if first_record else set()
+    listed_ids = {r.id for r in listed}
+    framed = _QUESTION_FRAMING_RE.sub(" ", question_key)
+    if any((r.unit or "").startswith("%") for r in first.records):
+        # "tỷ lệ bao nhiêu" of an indicator the table holds as a share names the share, not a second one.
+        framed = _SHARE_WORDS_RE.sub(" ", framed)
+    asked = framed.split()
+    # A pair with a word the first name lacks ("khu vực II" beside "lĩnh vực công nghiệp").
+    asked_pairs = {pair for pair in zip(asked, asked[1:], strict=False) if not set(pair) <= first_words}
+    others = [(g, r) for g, r in held if g.id != first.id]
     best: tuple[float, IndicatorGroup] | None = None
-    for group, record in held:
-        if group.id == first.id:
-            continue
-        key = record.key.split()
+    for group, record in others:
+        key = record_key(record).split()
         # A phrase of the question (two words in a row, in both) the first indicator does not name.
         shared = asked_pairs & set(zip(key, key[1:], strict=False))
-        gain = sum(weights.weight(w) for pair in shared for w in pair)
+        # What it adds to the first: the weight of its words the first name lacks.
+        gain = sum(weights.weight(w) for w in {w for pair in shared for w in pair} - first_words)
         if shared and (best is None or gain > best[0]):
             best = (gain, group)
-    if best is None:
+    chosen = best[1] if best is not None else None
+    if chosen is not None and all(r.id in listed_ids for r in _for_periods(chosen, periods)[0].records):
+        # The phrase is the first answer's own (a figure it already lists): no second indicator there.
+        chosen = None
+        others = [(g, r) for g, r in others if r.id not in listed_ids]
+    if chosen is None and first_record is not None:
+        chosen = _count_asked(first_record, others, question_key, folded_question, weights)
+    if chosen is None and first_record is not None:
+        chosen = _whole_named(first_record, others, folded_question)
+    if chosen is None and first_record is not None and not _of_unit_asked(first_record, (), folded_question):
+        # A rate the question writes ("số tiêu chí/xã") that the first figure is not.
+        rates = [(g, r) for g, r in others if "/" in (r.unit or "") and _of_unit_asked(r, (), folded_question)]
+        chosen = max(rates, key=lambda gr: _name_overlap(question_key, gr[1], weights))[0] if rates else None
+    if chosen is None:
         return None
-    comparison, _ = _for_periods(best[1], periods)
+    comparison, _ = _for_periods(chosen, periods)
     return comparison if comparison.records else None
+
+
+# Words that ask for a share or a rate (folded key words).
+_SHARE_WORDS_RE = re.compile(r"\b(?:ty le|ti le|ty trong|phan tram|toc do)\b")
+# "bao nhiêu doanh nghiệp", "mấy xã": a count asked by the noun it counts (folded).
+_COUNT_ASKED_RE = re.compile(r"\b(?:bao nhieu|may|so) ((?:[a-z]+ ){0,2}[a-z]+)")
+
+
+def _counted(unit: str | None) -> str:
+    """A counted noun as the question spells it ("DN" → "doanh nghiep"); "" for a measure or a share."""
+    if not unit or re.search(r"[\d%/]", unit):
+        return ""
+    return expand_shorthand(fold(unit)).strip()
+
+
+def _count_asked(
+    first: IndicatorRecord,
+    others: Sequence[tuple[IndicatorGroup, IndicatorRecord]],
+    question_key: str,
+    folded_question: str,
+    weights: TermWeights,
+) -> IndicatorGroup | None:
+    asked_nouns = [m.group(1) for m in _COUNT_ASKED_RE.finditer(folded_question)]
+    if not asked_nouns or any(n.startswith(_counted(first.unit) or "\0") for n in asked_nouns):
+        return None
+    counts = [
+        (g, r) for g, r in others if _counted(r.unit) and any(n.startswith(_counted(r.unit)) for n in asked_nouns)
+    ]
+    if not counts:
+        return None
+    return max(counts, key=lambda gr: _name_overlap(question_key, gr[1], weights))[0]
+
+
+def _whole_named(
+    first: IndicatorRecord, others: Sequence[tuple[IndicatorGroup, IndicatorRecord]], folded_question: str
+) -> IndicatorGroup | None:
+    if ": " not in first.indicator:
+        return None
+    whole, part = first.indicator.rsplit(": ", 1)
+    whole_key, part_key = _spelled_key(whole).split(), _spelled_key(part).split()
+    if not whole_key or not part_key:
+        return None
+    # The whole's name ends, then "và" (or a comma) and the part's name begins.
+    joined = rf"\b{re.escape(whole_key[-1])}\s*(?:,|\bva\b)\s*(?:[a-z]+\s+){{0,2}}{re.escape(part_key[0])}\b"
+    if not re.search(joined, folded_question):
+        return None
+    return next((g for g, r in others if fold(r.indicator) == fold(whole)), None)
+
+
+def _fills(
+    record: IndicatorRecord, group: IndicatorGroup, group_overlap: float, question_key: str, weights: TermWeights
+) -> bool:
+    """The record may give the group's figure for a period it lacks: its name shares nearly as much of the
+    question as the group's. A part of a breakdown ("Vận động thành lập mới doanh nghiệp: vốn đăng ký") may
+    be stated on its own in another document ("… với vốn đăng ký ban đầu 5.000 tỷ đồng"): there the part's
+    own name is the measure, in the same unit."""
+    overlap = _name_overlap(question_key, record, weights)
+    if overlap >= FILL_SHARE * group_overlap > 0:
+        return True
+    head = group.records[0]
+    if ": " not in head.indicator or unit_class(record.unit) != unit_class(head.unit):
+        return False
+    part = set(_spelled_key(head.indicator.rsplit(": ", 1)[1]).split())
+    if not part <= set(record_key(record).split()):
+        return False  # another part of the breakdown ("khu vực II" beside "khu vực I"), not this one
+    part_overlap = sum(weights.weight(t) for t in set(question_key.split()) if t in part)
+    return overlap >= FILL_SHARE * part_overlap > 0
 
 
 def _filled_from_top_units(
@@ -212,11 +347,17 @@ def _filled_from_top_units(
         candidates = [(g, r) for g, r in held_by_top if _period_key(r.period) == key] or [
             (g, r) for g, r in held_by_top if _covers(r, key) and r.id not in listed
         ]
-        best = max(candidates, key=lambda gr: _name_overlap(question_key, gr[1], weights), default=None)
-        if (
-            best is not None
-            and _name_overlap(question_key, best[1], weights) >= FILL_SHARE * first_overlap > 0
-        ):
+        # Of the names that share enough of the question, the group's own name first ("xã đạt chuẩn nông
+        # thôn mới nâng cao" as a share in the plan and as a count in the year's resolution), then the most
+        # shared ("… thêm huyện" shares a word more of the question, but is another indicator).
+        enough = [gr for gr in candidates if _fills(gr[1], comparison.group, first_overlap, question_key, weights)]
+        own_names = {fold(r.indicator) for r in comparison.group.records}
+        best = max(
+            enough,
+            key=lambda gr: (fold(gr[1].indicator) in own_names, _name_overlap(question_key, gr[1], weights)),
+            default=None,
+        )
+        if best is not None:
             group, record = best
             # The figure and its change stated together ("5.665,3 tỷ đồng, tăng 14,6% so cùng kỳ") are two
             # records of one name; the indicator it names may hold the figures of other periods asked
@@ -268,7 +409,9 @@ def find_comparison(
             if _record_in_unit(r, scored.unit.text)
         ]
         if held:
-            bests.append(_best_held(held, periods, question_key, weights))
+            bests.append(
+                _best_held(held, periods, question_key, weights, selection.shape.units, selection.intent.folded)
+            )
     # The best-ranked of them, unless its name says less than half as much of the question as another top
     # unit's: a passage ranked first for its other words ("dịch vụ logistics") does not name the indicator.
     most = max((_name_overlap(question_key, r, weights) for _, r in bests), default=0.0)
@@ -277,7 +420,7 @@ def find_comparison(
             continue
         comparison, covered = _for_periods(group, periods)
         if not comparison.records:
-            return ()
+            continue
         comparison, covered = _filled_from_top_units(
             comparison,
             covered,
@@ -287,18 +430,27 @@ def find_comparison(
             weights,
             periods,
         )
+        second = _second_indicator(
+            group, held_by_top, question_key, periods, weights, selection.intent.folded, comparison.records
+        )
+        if second is not None:
+            # A figure the first block already lists is not repeated under the second.
+            listed = {r.id for r in comparison.records}
+            kept = tuple(r for r in second.records if r.id not in listed)
+            second = Comparison(second.group, kept, second.missing_periods) if kept else None
+        both = [comparison] if second is None else [comparison, second]
         # Two documents each giving the indicator a figure for a period asked bear the comparison out as
-        # much as two periods do ("kế hoạch 5 năm và nghị quyết năm 2025" both set the 2025 figure).
+        # much as two periods do ("kế hoạch 5 năm và nghị quyết năm 2025" both set the 2025 figure); so do
+        # two indicators asked side by side, each with the figure of its own period.
+        covered_all = {_period_key(r.period) for c in both for r in c.records} & {_period_key(p) for p in periods}
         sure = (
             selection.confidence >= threshold
-            or len(covered) >= 2
-            or len({r.source for r in comparison.records}) >= 2
+            or len(covered | covered_all) >= 2
+            or len({r.source for c in both for r in c.records}) >= 2
         )
         if not sure:
             return ()
-        comparison = _without_plan_end_years(comparison)
-        second = _second_indicator(group, held_by_top, question_key, periods, weights)
-        return (comparison,) if second is None else (comparison, _without_plan_end_years(second))
+        return tuple(_without_plan_end_years(c) for c in both)
     return ()
 
 

@@ -9,6 +9,7 @@ so CLI ingest, uploads and removals all show up without anyone telling the table
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -33,9 +34,15 @@ log = logging.getLogger(__name__)
 TABLE_FILE = "indicators.json"
 
 
+@functools.cache
 def _extraction_version() -> str:
-    """A digest of the extraction code: a table written by other rules is re-read, never trusted."""
+    """A digest of the extraction code: a table written by other rules is re-read, never trusted. Read once
+    per process, as the module was loaded: a process whose code predates an edit of the file must not tag
+    the records it extracts with the edited file's digest."""
     return hashlib.sha256(Path(indicators_module.__file__).read_bytes()).hexdigest()[:16]
+
+
+_extraction_version()  # the code this process runs, not whatever the file holds when the table is saved
 
 
 _FORMAT = 1

@@ -71,7 +71,9 @@ _RESULT_VERB = re.compile(
     r"(?:\b(?:dat|tang|giam|chiem|la|o muc|uoc|bang|con|len|xuong|vuot|duy tri|phat trien|khoang|tren|duoi|it nhat|"
     r"toi thieu|toi da|tu|hon|gan|am|duong)|:)"
     # "tăng bình quân 05 - 06%/năm", "đạt bình quân hàng năm khoảng 8%": an average between verb and value.
-    r"(?:\s+(?:binh quan|trung binh|hang nam|moi nam|thêm|them|ca nam))*(?:\s+(?:khoang|tren|tu|it nhat|toi thieu))?\s*$"
+    r"(?:\s+(?:binh quan|trung binh|hang nam|moi nam|thêm|them|ca nam))*(?:\s+(?:khoang|tren|tu|it nhat|toi thieu))?"
+    # "giảm sâu (-5,31%)", "tăng mạnh (18%)": how much, then the figure in parentheses.
+    r"(?:\s+(?:sau|manh|nhe|nhanh))?(?:\s*\(\s*-?)?\s*$"
 )
 # A rate per year refers to the whole span, not to the end year a clause names ("đến năm 2030 đạt …, tăng
 # bình quân hàng năm trong giai đoạn này 10 - 13%/năm").
@@ -89,7 +91,7 @@ _QUALIFIER = re.compile(
 _QUALIFIER_AFTER = re.compile(r"\s+trở lên", re.IGNORECASE)
 # Trailing words of an indicator phrase that are the verb or bound of its value, not its name.
 _TRAILING = re.compile(
-    r"(?:\s|^)(?:đạt|đạt được|chỉ đạt|mới đạt|vượt|tăng|giảm|chiếm|là|ở mức|ước đạt|ước thực hiện|ước|bằng|còn|lên|xuống|"
+    r"(?:\s|^)(?:đạt|đạt được|chỉ đạt|mới đạt|vượt|(?:tăng|giảm) (?:sâu|mạnh|nhẹ|nhanh)|tăng|giảm|chiếm|là|ở mức|ước đạt|ước thực hiện|ước|bằng|còn|lên|xuống|"
     r"khoảng|trên|dưới|ít nhất|tối thiểu|tối đa|từ|hơn|gần|âm|dương|duy trì|phấn đấu|dự kiến|có|được|"
     r"ước tính|bình quân|hàng năm|mỗi năm|/năm|năm|trong năm|cả năm|với|và|trở lên|:|-|–|,)\s*$",
     re.IGNORECASE,
@@ -99,7 +101,7 @@ _BOUNDS_TRAILING = re.compile(
 )
 _LEADING = re.compile(
     r"^(?:[-+•*(]\s*|[a-zđ]\)\s*|\d+(?:\.\d+)*[.)]\s+|trong đó[,:]?\s*|đồng thời[,:]?\s*|riêng\s+|"
-    r"phấn đấu\s+|ước\s+|đạt\s+|có\s+|với\s+|và\s+|của\s+|tổng cộng\s+)",
+    r"phấn đấu\s+|ước\s+|đạt\s+|có\s+|với\s+|và\s+|của\s+|tổng cộng\s+|mặc dù\s+|tuy\s+)",
     re.IGNORECASE,
 )
 # Words a key leaves out: they join an indicator's words without telling indicators apart.
@@ -239,7 +241,34 @@ def _unit_after(text: str, pos: int) -> tuple[str, int] | None:
     return None
 
 
-def _counted_noun(text: str, pos: int) -> tuple[str, int] | None:
+# A noun phrase the document counts or lists ("550 doanh nghiệp với", "các kịch bản sử dụng"): its words.
+_COUNTED_PHRASE = re.compile(r"(?:(?<!\w)(?:các|những)|\d)\s+([^\W\d_]+(?:\s[^\W\d_]+){0,4})", re.IGNORECASE)
+
+
+def counted_phrases(texts: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    """The word sequences a document writes after a count or a plural marker, lower-cased: how it names
+    what it counts. `_counted_noun` reads from them where a counted noun ends."""
+    return frozenset(
+        tuple(m.group(1).lower().split()) for text in texts for m in _COUNTED_PHRASE.finditer(text)
+    )
+
+
+def _noun_end(words: list[str], seen: frozenset[tuple[str, ...]]) -> int:
+    """How many of `words` (after a count) are the noun counted: the shortest head of two words or more that
+    the document also counts or lists followed by other words ("134 doanh nghiệp khởi nghiệp" beside "550
+    doanh nghiệp với …": the noun is "doanh nghiệp", "khởi nghiệp" says which). A compound always written
+    whole ("15 hợp tác xã") stays whole."""
+    lower = [w.lower() for w in words]
+    for j in range(2, len(lower)):
+        head = tuple(lower[:j])
+        if any(s[:j] == head and (len(s) == j or s[j] != lower[j]) for s in seen):
+            return j
+    return len(words)
+
+
+def _counted_noun(
+    text: str, pos: int, seen: frozenset[tuple[str, ...]] = frozenset()
+) -> tuple[str, int] | None:
     """The noun a bare count counts: "550 doanh nghiệp với …" → "doanh nghiệp"."""
     m = re.match(r"\s([^\W\d_]+(?:\s[^\W\d_]+){0,3})", text[pos:])
     if not m:
@@ -249,6 +278,7 @@ def _counted_noun(text: str, pos: int) -> tuple[str, int] | None:
         if word.lower() in _COUNT_STOP or (words and word[0].isupper()):
             break
         words.append(word)
+    words = words[: _noun_end(words, seen)]
     # A capitalised word is a name ("Bến Tre"), but an acronym is a noun counted ("320 DN", "15 HTX").
     acronym = bool(words) and re.fullmatch(r"[A-ZĐ]{2,5}", words[0]) is not None
     if not words or words[0].lower() in _TIME_NOUNS or (words[0][0].isupper() and not acronym):
@@ -276,8 +306,9 @@ def _numbers_with_glued_units(clause: str) -> list[NumberMention]:
     return sorted(kept + glued, key=lambda n: n.start)
 
 
-def find_values(clause: str) -> list[Value]:
-    """Figures with a unit in a clause; "X - Y unit" and "X% - Y%" are one value with both ends."""
+def find_values(clause: str, seen: frozenset[tuple[str, ...]] = frozenset()) -> list[Value]:
+    """Figures with a unit in a clause; "X - Y unit" and "X% - Y%" are one value with both ends. `seen`: the
+    phrases the document counts (`counted_phrases`), which say where a counted noun ends."""
     mentions = _numbers_with_glued_units(clause)
     values: list[Value] = []
     i = 0
@@ -292,7 +323,9 @@ def find_values(clause: str) -> list[Value]:
         # "năm 2025", "Điều 3": a calendar or legal word before a bare number; "hàng năm 1%" is still a figure.
         if unit_found is None and _NOT_A_VALUE_BEFORE.search(clause[: first.start]):
             continue
-        if unit_found is not None and re.search(r"[/.-]\s*$", clause[: first.start]):
+        # "giảm sâu (-5,31%)": a minus sign right after an opening parenthesis is the figure's sign.
+        signed = unit_found is not None and re.search(r"\(\s*-$", clause[: first.start]) is not None
+        if unit_found is not None and not signed and re.search(r"[/.-]\s*$", clause[: first.start]):
             continue
         # A range: "6,0% - 6,5%", "35.000 - 40.000 tỷ đồng", "0,5 - 1%".
         after_first = unit_found[1] if unit_found else end
@@ -307,12 +340,15 @@ def find_values(clause: str) -> list[Value]:
                 i += 1
         counted = False
         if unit_found is None:
-            noun = _counted_noun(clause, end)
+            noun = _counted_noun(clause, end, seen)
             if noun is None:
                 continue
             unit_found, counted = noun, True
         unit, end = unit_found
-        values.append(Value(first.start, end, clause[first.start : end], tuple(numbers), unit, counted))
+        start = first.start - 1 if signed and len(numbers) == 1 else first.start
+        if start < first.start:
+            numbers = [-numbers[0]]
+        values.append(Value(start, end, clause[start:end], tuple(numbers), unit, counted))
     return values
 
 
@@ -362,7 +398,7 @@ def clean_indicator(before: str, *, split_links: bool = True) -> str:
     for _ in range(8):
         previous = text
         text = _strip_period_phrases(text)
-        text = _TRAILING.sub("", text).strip(" ,;:-–")
+        text = _TRAILING.sub("", text.rstrip(" (")).strip(" ,;:-–")
         text = _LEADING.sub("", text).strip()
         if text == previous:
             break
@@ -614,7 +650,9 @@ def _after_words(clause: str, value: Value, next_start: int) -> tuple[str, int]:
     return _TRAILING.sub("", " ".join(words)).strip(" ,;:-–."), value.end + len(tail)
 
 
-def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
+def _text_records(
+    chunk: StoredChunk, ctx: _Context, seen: frozenset[tuple[str, ...]] = frozenset()
+) -> list[IndicatorRecord]:
     text = chunk.text
     if re.match(r"\s*\*?(?:căn cứ|xét tờ trình|theo đề nghị)\b", text, re.IGNORECASE):
         return []  # the legal basis cites other documents' numbers, never this one's figures
@@ -633,8 +671,13 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
     first_indicator: str | None = None
     in_breakdown = False  # after "trong đó": the figures are parts of the passage's first indicator
     lead: str | None = None  # after "X: …" in a passage: its figures are parts of X
+    # "Phấn đấu mỗi năm phát triển …; có tối thiểu 05 kịch bản …": a rate per year said earlier in the
+    # sentence covers its later clauses too.
+    per_year_sentence = False
     for clause in clauses:
         opens_breakdown = bool(re.match(r"^(?:trong đó|riêng)\b", clause.text, re.IGNORECASE))
+        if _starts_sentence(text, clause.start):
+            per_year_sentence = False
         if _starts_sentence(text, clause.start) and not opens_breakdown:
             # "…, trong đó lực lượng tự vệ đạt 60%. Huấn luyện lực lượng thường trực đạt 100%": a new
             # sentence names its own indicator; it is no part of the breakdown before it.
@@ -646,7 +689,7 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
         clause_period = months_to_date(clause.text, ctx.date) or _period_of(
             _without_compared_periods(clause.text)
         )
-        values = find_values(clause.text)
+        values = find_values(clause.text, seen)
         for n, value in enumerate(values):
             before_start = previous_end
             before = clause.text[previous_end : value.start]
@@ -728,7 +771,10 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
             if comparison and status != TARGET:
                 status = COMPARISON
             period = own_period or clause_period or passage_period
-            if not own_period and _PER_YEAR.search(f"{before} {value.unit or ''}"):
+            per_year = _PER_YEAR.search(f"{before} {value.unit or ''}") or (
+                per_year_sentence and not clause_period
+            )
+            if not own_period and per_year:
                 period = next((p for p in (passage_period, ctx.period) if p and "-" in p), period)
             stated = with_bounds(clause.text, value, before_start)
             previous_end = max(previous_end, stated.end)
@@ -747,6 +793,7 @@ def _text_records(chunk: StoredChunk, ctx: _Context) -> list[IndicatorRecord]:
                     location=_location(chunk),
                 )
             )
+        per_year_sentence = per_year_sentence or bool(_PER_YEAR.search(clause.text))
     return records
 
 
@@ -933,9 +980,10 @@ def extract_indicators(chunks: Sequence[StoredChunk], meta: Mapping[str, Any]) -
     if ctx.period and not re.fullmatch(r"\d{4}(?:-\d{4})?", ctx.period):
         ctx = _Context(ctx.source, ctx.title, ctx.number, ctx.date, ctx.kind, nfc(str(meta.get("period"))))
     records: list[IndicatorRecord] = []
+    seen = counted_phrases([c.text for c in chunks])
     for chunk in sorted(chunks, key=lambda c: c.ordinal):
         if chunk.metadata.get("chunk_kind") == "row" or chunk.metadata.get("cells"):
             records.extend(_row_records(chunk, ctx))
         else:
-            records.extend(_text_records(chunk, ctx))
+            records.extend(_text_records(chunk, ctx, seen))
     return records

@@ -284,7 +284,9 @@ def _plan_record(indicator: str, value: str, period: str, source: str, title: st
     return replace(_record(indicator, value, period, source), title=title, quote=f"{indicator} đạt {value}")
 
 
-def _selection(question: str, units: list[IndicatorRecord], confidence: float) -> Any:
+def _selection(
+    question: str, units: list[IndicatorRecord], confidence: float, asked_units: tuple[str, ...] = ()
+) -> Any:
     """What find_comparison reads of the answer model's ranking: the question and the top units."""
     from types import SimpleNamespace
 
@@ -298,7 +300,12 @@ def _selection(question: str, units: list[IndicatorRecord], confidence: float) -
         )
         for r in units
     ]
-    return SimpleNamespace(intent=understand(question), scored=scored, confidence=confidence)
+    return SimpleNamespace(
+        intent=understand(question),
+        shape=SimpleNamespace(units=asked_units),
+        scored=scored,
+        confidence=confidence,
+    )
 
 
 def test_two_documents_setting_a_figure_for_a_period_asked_bear_a_comparison_out() -> None:
@@ -401,3 +408,213 @@ def test_a_share_is_quoted_with_what_it_is_a_share_of(quote: str, value: str, sh
         (Comparison(IndicatorGroup("g", "Tỷ lệ", (record,)), (record,), ()),), lambda r: 1, lambda r: r.title
     )
     assert f'"{shown}"' in text and shown in quote
+
+
+# ---- two indicators, shorthand, and the indicator a top unit names (made-up documents) ----------------------
+
+
+def _figure(
+    indicator: str, value: str, period: str, source: str, *, unit: str = "%", quote: str | None = None, k: int = 0
+) -> IndicatorRecord:
+    """A record stated in `quote` (one passage of `source`); records of one passage share its chunk."""
+    from ingest.indicators import indicator_key
+
+    return IndicatorRecord(
+        id=f"{source}#0001@x:{k}",
+        indicator=indicator,
+        key=indicator_key(indicator),
+        value_text=value,
+        numbers=(1.0,),
+        unit=unit,
+        period=period,
+        status="mục tiêu",
+        comparison=None,
+        source=source,
+        title=source,
+        number=None,
+        date=None,
+        location="a)",
+        quote=quote or f"{indicator} đạt {value}",
+        chunk_id=f"{source}#0001@x",
+    )
+
+
+def _table(*groups: tuple[str, list[IndicatorRecord]]) -> tuple[dict[str, list[Any]], list[IndicatorGroup]]:
+    made = [IndicatorGroup(gid, records[0].indicator, tuple(records)) for gid, records in groups]
+    by_chunk: dict[str, list[Any]] = {}
+    for group in made:
+        for record in group.records:
+            by_chunk.setdefault(record.chunk_id, []).append((group, record))
+    return by_chunk, made
+
+
+def _values(found: tuple[Comparison, ...]) -> list[list[str]]:
+    return [[r.value_text for r in c.records] for c in found]
+
+
+def test_a_top_unit_whose_indicator_has_no_figure_for_the_periods_asked_gives_way_to_the_next() -> None:
+    from assistant.comparisons import find_comparison
+
+    per_head = _figure("Thu nhập bình quân đầu người", "95 triệu đồng", "2030", "plan.txt", unit="triệu đồng")
+    plan = _figure("Tốc độ tăng trưởng thu nhập", "7%-8%", "2026-2030", "plan2.txt")
+    half = _figure("Tăng trưởng thu nhập", "5,1%", "6 tháng đầu năm 2028", "report.txt")
+    by_chunk, _ = _table(("p", [per_head]), ("g", [half, plan]))
+    question = "Tăng trưởng thu nhập 6 tháng đầu năm 2028 so với mục tiêu giai đoạn 2026-2030?"
+    found = find_comparison(
+        _selection(question, [per_head, plan], 0.1),
+        by_chunk,
+        ("6 tháng đầu năm 2028", "2026-2030"),
+        0.9,
+        TermWeights({}, 1.0),
+    )
+    assert _values(found) == [["5,1%", "7%-8%"]]
+
+
+def test_two_indicators_each_asked_for_its_own_period_bear_the_comparison_out() -> None:
+    from assistant.comparisons import find_comparison
+
+    subscribers = _figure("số thuê bao internet băng rộng di động", "12%", "2028", "report.txt")
+    fibre = _figure("Phủ sóng cáp quang", "90%", "2026-2030", "plan.txt")
+    by_chunk, _ = _table(("s", [subscribers]), ("f", [fibre]))
+    question = (
+        "Năm 2028 số thuê bao internet băng rộng di động tăng bao nhiêu, còn kế hoạch 2026-2030 phủ cáp quang "
+        "bao nhiêu?"
+    )
+    found = find_comparison(
+        _selection(question, [subscribers, fibre], 0.1), by_chunk, ("2028", "2026-2030"), 0.9, TermWeights({}, 1.0)
+    )
+    # Each indicator gives the figure of one period asked: together they answer, each with its own block.
+    assert _values(found) == [["12%"], ["90%"]]
+
+
+def test_a_count_asked_by_its_noun_is_answered_beside_the_other_figure_asked() -> None:
+    from assistant.comparisons import find_comparison, record_key
+
+    text = "Thành lập mới 400 doanh nghiệp với vốn đăng ký 900 tỷ đồng"
+    count = _figure("Thành lập mới doanh nghiệp", "400 doanh nghiệp", "2030", "nq.txt", unit="doanh nghiệp", quote=text)
+    capital = _figure(
+        "Thành lập mới doanh nghiệp: vốn đăng ký", "900 tỷ đồng", "2030", "nq.txt", unit="tỷ đồng", quote=text, k=1
+    )
+    by_chunk, _ = _table(("c", [count]), ("v", [capital]))
+    question = "Năm 2030 thành lập mới bao nhiêu DN, vốn đăng ký bao nhiêu; so với kết quả năm 2028?"
+    found = find_comparison(
+        _selection(question, [capital], 0.95), by_chunk, ("2030", "2028"), 0.9, TermWeights({}, 1.0)
+    )
+    assert _values(found) == [["900 tỷ đồng"], ["400 doanh nghiệp"]]
+    # The shorthand a document writes is spelled out by the same table as the question's.
+    assert record_key(_figure("DN", "320 DN", "2028", "bc.txt", unit="DN")) == "doanh nghiep"
+
+
+def test_the_whole_of_a_breakdown_named_beside_its_part_is_answered_too() -> None:
+    from assistant.comparisons import find_comparison
+
+    text = "Kiểm tra định kỳ cơ sở y tế công lập đạt 100%, cơ sở y tế tư nhân đạt 90%"
+    whole = _figure("Kiểm tra định kỳ cơ sở y tế công lập", "100%", "2026-2030", "kh.txt", quote=text)
+    part = _figure(
+        "Kiểm tra định kỳ cơ sở y tế công lập: cơ sở y tế tư nhân", "90%", "2026-2030", "kh.txt", quote=text, k=1
+    )
+    year = _figure("kiểm tra định kỳ cơ sở y tế công lập: cơ sở y tế tư nhân", "92%", "2030", "nq.txt")
+    by_chunk, _ = _table(("w", [whole]), ("p", [part, year]))
+    question = "Kiểm tra định kỳ cơ sở y tế công lập và cơ sở y tế tư nhân: kế hoạch 2026-2030 và năm 2030?"
+    found = find_comparison(
+        _selection(question, [part, year], 0.95), by_chunk, ("2026-2030", "2030"), 0.9, TermWeights({}, 1.0)
+    )
+    assert _values(found) == [["90%", "92%"], ["100%"]]
+    # The part asked alone is answered alone.
+    alone = find_comparison(
+        _selection("Kiểm tra cơ sở y tế tư nhân: kế hoạch 2026-2030 và năm 2030?", [part, year], 0.95),
+        by_chunk,
+        ("2026-2030", "2030"),
+        0.9,
+        TermWeights({}, 1.0),
+    )
+    assert _values(alone) == [["90%", "92%"]]
+
+
+def test_a_share_asked_of_an_indicator_held_as_a_share_is_not_a_second_indicator() -> None:
+    from assistant.comparisons import find_comparison
+
+    plan = _figure("trường đạt chuẩn quốc gia", "85%", "2026-2030", "plan.txt")
+    year_text = "Công nhận 12 trường đạt chuẩn quốc gia, 03 trường mầm non đạt chuẩn mức độ 2"
+    year = _figure("trường đạt chuẩn quốc gia", "12 trường", "2030", "nq.txt", unit="trường", quote=year_text)
+    kin = _figure(
+        "trường mầm non đạt chuẩn mức độ 2 thêm", "03 trường", "2030", "nq.txt", unit="trường", quote=year_text, k=1
+    )
+    water = _figure("Tỷ lệ hộ dùng nước sạch", "98%", "2030", "nq2.txt")
+    by_chunk, _ = _table(("p", [plan]), ("y", [year]), ("k", [kin]), ("w", [water]))
+    question = "Trường đạt chuẩn quốc gia: kế hoạch 2026-2030 đặt tỷ lệ bao nhiêu, năm 2030 công nhận thêm mấy trường?"
+    assert asks_comparison(question)
+    found = find_comparison(
+        _selection(question, [plan, year, water], 0.95), by_chunk, ("2030", "2026-2030"), 0.9, TermWeights({}, 1.0)
+    )
+    # The year's figure of the indicator's own name fills its period, not a sibling's that shares a word more
+    # of the question ("thêm"); "tỷ lệ" is the plan's share, not the water indicator.
+    assert _values(found) == [["85%", "12 trường"]]
+
+
+def test_the_figure_in_the_unit_asked_is_the_one_compared() -> None:
+    from assistant.comparisons import find_comparison
+
+    text = "Giá trị tăng thêm ngành chế biến là 2.100 tỷ đồng, tăng 9,4% so cùng kỳ"
+    total = _figure("giá trị tăng thêm ngành chế biến", "2.100 tỷ đồng", "2028", "bc.txt", unit="tỷ đồng", quote=text)
+    change = _figure("giá trị tăng thêm ngành chế biến", "9,4%", "2028", "bc.txt", quote=text, k=1)
+    plan = _figure("Tăng trưởng ngành chế biến", "10%-12%/năm", "2026-2030", "kh.txt", unit="%/năm")
+    by_chunk, _ = _table(("t", [total]), ("c", [change]), ("p", [plan]))
+    question = "Năm 2028 giá trị tăng thêm ngành chế biến tăng bao nhiêu %, kế hoạch 2026-2030 đặt ngành chế biến tăng bao nhiêu?"
+    found = find_comparison(
+        _selection(question, [total, plan], 0.95, ("%",)), by_chunk, ("2028", "2026-2030"), 0.9, TermWeights({}, 1.0)
+    )
+    assert _values(found)[0][0] == "9,4%"
+
+
+@pytest.mark.parametrize(
+    ("question", "compares"),
+    [
+        ("Kế hoạch 2026-2030 đặt tỷ lệ bao nhiêu, riêng năm 2030 phải công nhận thêm mấy trường?", True),
+        # "nhà máy" is no question word.
+        ("Nhà máy xử lý rác giai đoạn 2026-2030, công suất năm 2030 là bao nhiêu?", False),
+    ],
+)
+def test_a_count_asked_with_may_is_a_figure_asked(question: str, compares: bool) -> None:
+    assert asks_comparison(question) is compares
+
+
+def test_a_part_of_a_breakdown_stated_on_its_own_in_another_document_fills_its_period() -> None:
+    target = _figure("Thành lập mới doanh nghiệp: vốn đăng ký", "900 tỷ đồng", "2030", "nq.txt", unit="tỷ đồng")
+    start = Comparison(IndicatorGroup("t", target.indicator, (target,)), (target,), ("2028",))
+    # The report names the part alone, in the same unit: it is the part's figure of the period.
+    own = _figure("vốn đăng ký ban đầu", "650 tỷ đồng", "2028", "bc.txt", unit="tỷ đồng")
+    # Another attribute in the same unit, and the part's words in another unit, are not.
+    other = _figure("vốn điều lệ bình quân", "3 tỷ đồng", "2028", "bc2.txt", unit="tỷ đồng")
+    count = _figure("vốn đăng ký mới", "150 doanh nghiệp", "2028", "bc3.txt", unit="doanh nghiệp")
+    question_key = "thanh lap doanh nghiep von dang ky"
+    weights = TermWeights({}, 1.0)
+    overlap = 6.0  # the group's own name names every word of the question
+
+    def filled_with(*candidates: IndicatorRecord) -> list[str]:
+        pairs = [(IndicatorGroup(f"g{i}", r.indicator, (r,)), r) for i, r in enumerate(candidates)]
+        result, _ = _filled_from_top_units(start, {"2030"}, pairs, overlap, question_key, weights, ("2030", "2028"))
+        return [r.value_text for r in result.records]
+
+    assert filled_with(own) == ["900 tỷ đồng", "650 tỷ đồng"]
+    assert filled_with(other) == ["900 tỷ đồng"]
+    assert filled_with(count) == ["900 tỷ đồng"]
+
+
+def test_a_rate_the_question_writes_is_the_figure_answered() -> None:
+    from assistant.comparisons import find_comparison
+
+    text = "Lũy kế có 900 người được đào tạo; trung bình đạt 32 giờ/người."
+    total = _figure("lũy kế có người được đào tạo", "900 người", "2028", "bc.txt", unit="người", quote=text)
+    rate = _figure("trung bình", "32 giờ/người", "2028", "bc.txt", unit="giờ/người", quote=text, k=1)
+    plan = _figure(
+        "người lao động được đào tạo: những người còn lại giờ", "24 giờ trở lên", "2026-2030", "kh.txt", unit="giờ"
+    )
+    by_chunk, _ = _table(("t", [total]), ("r", [rate]), ("p", [plan]))
+    question = "Số giờ đào tạo/người năm 2028 đạt bao nhiêu, so với yêu cầu kế hoạch 2026-2030 đối với những người còn lại?"
+    found = find_comparison(
+        _selection(question, [total, plan], 0.1), by_chunk, ("2028", "2026-2030"), 0.9, TermWeights({}, 1.0)
+    )
+    # The rate is answered, in a block of its own or as the first figure, beside the plan's requirement.
+    values = [v for block in _values(found) for v in block]
+    assert "32 giờ/người" in values and "24 giờ trở lên" in values

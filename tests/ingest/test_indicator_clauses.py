@@ -110,3 +110,62 @@ def test_a_share_of_the_plan_is_a_result_whatever_verb_brings_it() -> None:
     records = _by_value(_report("Tỉnh đẩy nhanh tiến độ, vốn ODA thực hiện giải ngân 100% kế hoạch vốn đầu tư công.", "2021"))
     assert records["100%"].comparison == "100% kế hoạch vốn đầu tư công"
     assert "giải ngân" in records["100%"].indicator
+
+
+def _plan_document(*paragraphs: str, period: str = "2031-2035") -> list[IndicatorRecord]:
+    """The records of a plan's target paragraphs, read as one document (the counted nouns of one paragraph
+    tell where those of another end)."""
+    meta = {"chunk_kind": "item", "section_path": ["1. Các chỉ tiêu chủ yếu"]}
+    chunks = [
+        StoredChunk(f"kh.txt#{i:04d}@x", "kh.txt", i, text, section="1. Các chỉ tiêu chủ yếu", metadata=meta)
+        for i, text in enumerate(paragraphs, start=1)
+    ]
+    return extract_indicators(chunks, {"source": "kh.txt", "kind": "Kế hoạch", "period": period})
+
+
+def test_a_counted_noun_ends_where_the_document_writes_it_with_other_words() -> None:
+    records = _by_value(_plan_document(
+        "a) Thành lập mới 300 hợp tác xã với vốn điều lệ 90 tỷ đồng, trong đó 40 hợp tác xã chuyển đổi số, "
+        "25 hợp tác xã thủy sản;",
+        "b) Xây dựng tối thiểu 06 mô hình thí điểm dữ liệu cấp huyện.",
+        "c) Hỗ trợ các mô hình sản xuất sạch.",
+    ))
+    # "hợp tác xã" is written with other words after it: the noun counted is "hợp tác xã", what follows says
+    # which ones (and names the indicator).
+    assert "25 hợp tác xã" in records
+    assert "thủy sản" in records["25 hợp tác xã"].indicator
+    # "mô hình" is listed elsewhere with other words after it ("các mô hình sản xuất"): the count is "06 mô hình".
+    assert "tối thiểu 06 mô hình" in records
+    assert "thí điểm" in records["tối thiểu 06 mô hình"].indicator
+
+
+def test_a_compound_the_document_always_writes_whole_stays_whole() -> None:
+    # "trạm quan trắc" is written with other words after it, but its own head "trạm quan" never is.
+    records = _by_value(_plan_document("a) Có 12 trạm quan trắc; các trạm quan trắc được nâng cấp."))
+    assert "12 trạm quan trắc" in records
+
+
+def test_a_rate_per_year_covers_the_later_clauses_of_its_sentence() -> None:
+    records = _by_value(_plan_document(
+        "- Phấn đấu mỗi năm phát triển từ 03 sản phẩm dịch vụ công trực tuyến; có tối thiểu 02 nền tảng "
+        "dùng chung cấp tỉnh. Đến năm 2035, có ít nhất 10 nền tảng số.",
+        "- Các nền tảng số được kết nối.",
+    ))
+    assert records["tối thiểu 02 nền tảng"].period == "2031-2035"
+    # A new sentence that names its own year is that year's.
+    assert records["ít nhất 10 nền tảng"].period == "2035"
+
+
+def test_a_signed_figure_in_parentheses_after_how_much_it_moved_is_that_periods_record() -> None:
+    records = _by_value(_report(
+        "Dù trong 6 tháng đầu năm sản lượng ngành thủy sản giảm mạnh (-4,2%), nhưng cả năm sản lượng thủy "
+        "sản vẫn đạt 1,05%."
+    ))
+    # The minus sign is the document's: the figure as written, and a number below zero.
+    first_half = records["-4,2%"]
+    assert first_half.numbers == (-4.2,)
+    assert first_half.period == "6 tháng đầu năm 2020"
+    assert "thủy sản" in first_half.indicator and "(" not in first_half.indicator
+    assert records["1,05%"].period == "2020"
+    # A range or a reference keeps its dash: "4%-4,7%" is one value, not a figure below zero.
+    assert list(_by_value(_report("Khu vực I tăng 4%-4,7%/năm."))) == ["4%-4,7%/năm"]
