@@ -47,7 +47,6 @@ _KIND_CODES = {
 _KIND_CODE_ASKED_RE = re.compile(r"\b(" + "|".join(_KIND_CODES) + r")\b[^?]*?\bso (?:hieu|may|bao nhieu)\b")
 
 
-
 @dataclass(frozen=True)
 class UnitFeatures:
     """The features of one answer unit for one question, each in [0, 1] unless said otherwise."""
