@@ -519,6 +519,9 @@ def understand(
     elif previous is not None and _only_a_comparison(original, five_year_period):
         interpreted = f"{previous.interpreted.rstrip().rstrip('?').rstrip()}: {original}"
         is_followup = True
+    # An elliptic follow-up ("Còn trẻ em thì sao?") is about the document the conversation named; a whole
+    # question of its own is not, even when it inherits the conversation's period or kind of document.
+    elliptic = is_followup
     inherited_hints: tuple[str, ...] = ()
     if previous is not None and not is_followup:
         interpreted, inherited_hints = _inherit_context(original, previous, five_year_period)
@@ -543,8 +546,7 @@ def understand(
         numbers=_non_year_numbers(rest),
         names=proper_names(interpreted),
         asks_person=bool(_PERSON_QUESTION_RE.search(folded)) and not AUTHOR_QUESTION_RE.search(folded),
-        # A follow-up that names no document is about the one the conversation named.
-        document_refs=document_refs(folded) or (previous.document_refs if previous is not None and is_followup else ()),
+        document_refs=document_refs(folded) or (previous.document_refs if previous is not None and elliptic else ()),
     )
 
 

@@ -61,3 +61,11 @@ def test_the_year_and_number_of_a_named_document_are_not_the_period_or_figures_a
     assert named.periods == () and named.numbers == ()
     assert named.document_refs == (DocumentRef("20", "2025", "nq"),)
     assert understand("Nghị quyết năm 2025 đặt GRDP tăng bao nhiêu?").periods == ("2025",)
+
+
+def test_an_elliptic_follow_up_is_about_the_document_the_conversation_named_and_a_new_question_is_not() -> None:
+    from assistant.query import understand
+
+    history = ["Theo NQ 7/2025, mức thu phí tham quan đối với người lớn là bao nhiêu?"]
+    assert understand("Còn trẻ em thì sao?", history).document_refs == (DocumentRef("7", "2025", "nq"),)
+    assert understand("GRDP năm 2025 tăng bao nhiêu?", history).document_refs == ()
