@@ -16,7 +16,9 @@
 Crawled copies carry this in Markdown (`**bold**`, `| cell |` two-column header tables,
 `*italic*` dates, cells flattened one per line, hard line breaks inside names and the trích
 yếu): markup and pipes are removed first, so no field ever carries them. Articles and news
-items have no such header: their headline, dateline and byline are read instead.
+items have no such header: their headline, dateline and byline are read instead. Pages saved from a legal
+database carry the database's property table above the document ("Số hiệu:", "Loại văn bản:", "Người ký:",
+"Ngày ban hành:"): it is read, and the header is looked for under it.
 
 It guesses nothing the text does not say (a blank "Số: /BC-UBND" gives no number). A
 `manifest.json` beside the documents overrides and fills: `{"file name": {"title": …}}`.
