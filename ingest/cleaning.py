@@ -351,7 +351,8 @@ def _region_gaps(lines: Sequence[_Line], first: int, end: int) -> list[_Gap]:
 
 
 # The caption that opens a table ("**PHỤ LỤC II**", "Biểu số 2", "Bảng 1: …"): where a crawl runs two annex
-# tables together with only their captions between, the first table ends there.
+# tables together with only their captions between, the first table ends there. A caption runs over several
+# lines (heading, title, "Kèm theo …"); a one-line gap that starts so may be a cell ("Bảng giá đất").
 _TABLE_CAPTION_RE = re.compile(r"^[*_\s]*(?:Phụ\s*lục|Biểu|Bảng)\b", re.IGNORECASE)
 
 
