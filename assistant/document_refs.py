@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ingest.text import fold
@@ -77,14 +78,18 @@ def without_document_refs(folded: str) -> str:
     return "".join(chars)
 
 
-def own_refs(meta: Mapping[str, Any]) -> list[DocumentRef]:
+def own_refs(meta: Mapping[str, Any]) -> tuple[DocumentRef, ...]:
     """What a document's metadata says its number is: the number field, else the numbers its title writes."""
-    number = fold(str(meta.get("number") or ""))
-    m = _OWN_NUMBER_RE.match(number)
+    return _own_refs(str(meta.get("number") or ""), str(meta.get("title") or ""))
+
+
+@lru_cache(maxsize=16384)
+def _own_refs(number: str, title: str) -> tuple[DocumentRef, ...]:
+    # Cached: every candidate unit of a question naming a document asks it of its document.
+    m = _OWN_NUMBER_RE.match(fold(number))
     if m:
-        return [DocumentRef(m.group(1), m.group(2), m.group(3) or m.group(4))]
-    title = fold(str(meta.get("title") or ""))
-    return list(document_refs(title))
+        return (DocumentRef(m.group(1), m.group(2), m.group(3) or m.group(4)),)
+    return document_refs(fold(title))
 
 
 def refers_to(ref: DocumentRef, meta: Mapping[str, Any]) -> bool:
@@ -105,4 +110,11 @@ def named_sources(refs: Sequence[DocumentRef], documents: Mapping[str, Mapping[s
     """The indexed documents the question names by number (several when a number is ambiguous)."""
     if not refs:
         return []
-    return sorted(source for source, meta in documents.items() if any(refers_to(ref, meta) for ref in refs))
+    numbers = {ref.number for ref in refs}
+    # A substring test first: a thousand documents' metadata is read for every question naming one.
+    return sorted(
+        source
+        for source, meta in documents.items()
+        if any(n in str(meta.get("number") or "") or n in str(meta.get("title") or "") for n in numbers)
+        and any(refers_to(ref, meta) for ref in refs)
+    )
