@@ -305,23 +305,28 @@ class HybridRetriever(BaseRetriever):
         dense = self.index.dense_search(vector, self.candidates)
         place = place_named(intent.folded, self.known_places)
         tokens = lexical_query_tokens(intent, place)
-        lexical = self.index.lexical_search(tokens, self.candidates)
-        ranked = apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent, place)
+        ranked = self._ranked(dense, self.index.lexical_search(tokens, self.candidates), intent, place)
         named = named_sources(intent.document_refs, self.document_meta)
         if 0 < len(named) <= MAX_NAMED_DOCUMENTS:
             # A place that is not the named document's own is content, not a hint: a national dispatch's
             # annex has a row per province.
             own_place = all(place_of(self.document_meta.get(source, {})) == place for source in named)
-            inside = rrf_fuse(
+            inside = self._ranked(
                 self.index.dense_search(vector, self.candidates, sources=named),
                 self.index.lexical_search(
                     tokens if own_place else lexical_query_tokens(intent), self.candidates, sources=named
                 ),
+                intent,
+                place,
             )
-            ranked = with_named_documents(ranked, apply_boosts(with_document_meta(inside, self.document_meta), intent, place))
+            ranked = with_named_documents(ranked, inside)
         elif not (intent.periods or intent.doc_hints):
             return with_every_document(ranked, k or self.k)
         return ranked[: k or self.k]
+
+    def _ranked(self, dense: Sequence[Any], lexical: Sequence[Any], intent: QueryIntent, place: str | None) -> list[RankedChunk]:
+        """Two hit lists fused, with their documents' metadata, boosted for the question's period, place and hints."""
+        return apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent, place)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

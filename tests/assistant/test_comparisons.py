@@ -319,9 +319,7 @@ def test_two_documents_setting_a_figure_for_a_period_asked_bear_a_comparison_out
     by_chunk = {plan.chunk_id: [(group, plan)], year.chunk_id: [(group, year)]}
     question = "Tỷ trọng công nghiệp chế biến năm 2030 theo kế hoạch 2026-2030 và theo nghị quyết năm 2030?"
     # The model is less sure than its threshold, and only one period is dated in the table.
-    found = find_comparison(
-        _selection(question, [plan], 0.1), by_chunk, ("2030", "2026-2030"), 0.9, TermWeights({}, 1.0)
-    )
+    found = _compare(_selection(question, [plan], 0.1), by_chunk, ("2030", "2026-2030"))
     assert len(found) == 1
     assert [r.value_text for r in found[0].records] == ["32%", "27%"]
     # The plan's figure for its last year is the plan's figure: the plan period is not said to be missing.
@@ -448,30 +446,29 @@ def _table(*groups: tuple[str, list[IndicatorRecord]]) -> tuple[dict[str, list[A
     return by_chunk, made
 
 
+def _compare(selection: Any, by_chunk: dict[str, list[Any]], periods: tuple[str, ...]) -> tuple[Comparison, ...]:
+    """find_comparison as the tests call it: share threshold 0.9, every word weighing the same."""
+    from assistant.comparisons import find_comparison
+
+    return find_comparison(selection, by_chunk, periods, 0.9, TermWeights({}, 1.0))
+
+
 def _values(found: tuple[Comparison, ...]) -> list[list[str]]:
     return [[r.value_text for r in c.records] for c in found]
 
 
 def test_a_top_unit_whose_indicator_has_no_figure_for_the_periods_asked_gives_way_to_the_next() -> None:
-    from assistant.comparisons import find_comparison
 
     per_head = _figure("Thu nhập bình quân đầu người", "95 triệu đồng", "2030", "plan.txt", unit="triệu đồng")
     plan = _figure("Tốc độ tăng trưởng thu nhập", "7%-8%", "2026-2030", "plan2.txt")
     half = _figure("Tăng trưởng thu nhập", "5,1%", "6 tháng đầu năm 2028", "report.txt")
     by_chunk, _ = _table(("p", [per_head]), ("g", [half, plan]))
     question = "Tăng trưởng thu nhập 6 tháng đầu năm 2028 so với mục tiêu giai đoạn 2026-2030?"
-    found = find_comparison(
-        _selection(question, [per_head, plan], 0.1),
-        by_chunk,
-        ("6 tháng đầu năm 2028", "2026-2030"),
-        0.9,
-        TermWeights({}, 1.0),
-    )
+    found = _compare(_selection(question, [per_head, plan], 0.1), by_chunk, ("6 tháng đầu năm 2028", "2026-2030"))
     assert _values(found) == [["5,1%", "7%-8%"]]
 
 
 def test_two_indicators_each_asked_for_its_own_period_bear_the_comparison_out() -> None:
-    from assistant.comparisons import find_comparison
 
     subscribers = _figure("số thuê bao internet băng rộng di động", "12%", "2028", "report.txt")
     fibre = _figure("Phủ sóng cáp quang", "90%", "2026-2030", "plan.txt")
@@ -480,15 +477,13 @@ def test_two_indicators_each_asked_for_its_own_period_bear_the_comparison_out() 
         "Năm 2028 số thuê bao internet băng rộng di động tăng bao nhiêu, còn kế hoạch 2026-2030 phủ cáp quang "
         "bao nhiêu?"
     )
-    found = find_comparison(
-        _selection(question, [subscribers, fibre], 0.1), by_chunk, ("2028", "2026-2030"), 0.9, TermWeights({}, 1.0)
-    )
+    found = _compare(_selection(question, [subscribers, fibre], 0.1), by_chunk, ("2028", "2026-2030"))
     # Each indicator gives the figure of one period asked: together they answer, each with its own block.
     assert _values(found) == [["12%"], ["90%"]]
 
 
 def test_a_count_asked_by_its_noun_is_answered_beside_the_other_figure_asked() -> None:
-    from assistant.comparisons import find_comparison, record_key
+    from assistant.comparisons import record_key
 
     text = "Thành lập mới 400 doanh nghiệp với vốn đăng ký 900 tỷ đồng"
     count = _figure("Thành lập mới doanh nghiệp", "400 doanh nghiệp", "2030", "nq.txt", unit="doanh nghiệp", quote=text)
@@ -497,16 +492,13 @@ def test_a_count_asked_by_its_noun_is_answered_beside_the_other_figure_asked() -
     )
     by_chunk, _ = _table(("c", [count]), ("v", [capital]))
     question = "Năm 2030 thành lập mới bao nhiêu DN, vốn đăng ký bao nhiêu; so với kết quả năm 2028?"
-    found = find_comparison(
-        _selection(question, [capital], 0.95), by_chunk, ("2030", "2028"), 0.9, TermWeights({}, 1.0)
-    )
+    found = _compare(_selection(question, [capital], 0.95), by_chunk, ("2030", "2028"))
     assert _values(found) == [["900 tỷ đồng"], ["400 doanh nghiệp"]]
     # The shorthand a document writes is spelled out by the same table as the question's.
     assert record_key(_figure("DN", "320 DN", "2028", "bc.txt", unit="DN")) == "doanh nghiep"
 
 
 def test_the_whole_of_a_breakdown_named_beside_its_part_is_answered_too() -> None:
-    from assistant.comparisons import find_comparison
 
     text = "Kiểm tra định kỳ cơ sở y tế công lập đạt 100%, cơ sở y tế tư nhân đạt 90%"
     whole = _figure("Kiểm tra định kỳ cơ sở y tế công lập", "100%", "2026-2030", "kh.txt", quote=text)
@@ -516,23 +508,14 @@ def test_the_whole_of_a_breakdown_named_beside_its_part_is_answered_too() -> Non
     year = _figure("kiểm tra định kỳ cơ sở y tế công lập: cơ sở y tế tư nhân", "92%", "2030", "nq.txt")
     by_chunk, _ = _table(("w", [whole]), ("p", [part, year]))
     question = "Kiểm tra định kỳ cơ sở y tế công lập và cơ sở y tế tư nhân: kế hoạch 2026-2030 và năm 2030?"
-    found = find_comparison(
-        _selection(question, [part, year], 0.95), by_chunk, ("2026-2030", "2030"), 0.9, TermWeights({}, 1.0)
-    )
+    found = _compare(_selection(question, [part, year], 0.95), by_chunk, ("2026-2030", "2030"))
     assert _values(found) == [["90%", "92%"], ["100%"]]
     # The part asked alone is answered alone.
-    alone = find_comparison(
-        _selection("Kiểm tra cơ sở y tế tư nhân: kế hoạch 2026-2030 và năm 2030?", [part, year], 0.95),
-        by_chunk,
-        ("2026-2030", "2030"),
-        0.9,
-        TermWeights({}, 1.0),
-    )
+    alone = _compare(_selection("Kiểm tra cơ sở y tế tư nhân: kế hoạch 2026-2030 và năm 2030?", [part, year], 0.95), by_chunk, ("2026-2030", "2030"))
     assert _values(alone) == [["90%", "92%"]]
 
 
 def test_a_share_asked_of_an_indicator_held_as_a_share_is_not_a_second_indicator() -> None:
-    from assistant.comparisons import find_comparison
 
     plan = _figure("trường đạt chuẩn quốc gia", "85%", "2026-2030", "plan.txt")
     year_text = "Công nhận 12 trường đạt chuẩn quốc gia, 03 trường mầm non đạt chuẩn mức độ 2"
@@ -544,16 +527,13 @@ def test_a_share_asked_of_an_indicator_held_as_a_share_is_not_a_second_indicator
     by_chunk, _ = _table(("p", [plan]), ("y", [year]), ("k", [kin]), ("w", [water]))
     question = "Trường đạt chuẩn quốc gia: kế hoạch 2026-2030 đặt tỷ lệ bao nhiêu, năm 2030 công nhận thêm mấy trường?"
     assert asks_comparison(question)
-    found = find_comparison(
-        _selection(question, [plan, year, water], 0.95), by_chunk, ("2030", "2026-2030"), 0.9, TermWeights({}, 1.0)
-    )
+    found = _compare(_selection(question, [plan, year, water], 0.95), by_chunk, ("2030", "2026-2030"))
     # The year's figure of the indicator's own name fills its period, not a sibling's that shares a word more
     # of the question ("thêm"); "tỷ lệ" is the plan's share, not the water indicator.
     assert _values(found) == [["85%", "12 trường"]]
 
 
 def test_the_figure_in_the_unit_asked_is_the_one_compared() -> None:
-    from assistant.comparisons import find_comparison
 
     text = "Giá trị tăng thêm ngành chế biến là 2.100 tỷ đồng, tăng 9,4% so cùng kỳ"
     total = _figure("giá trị tăng thêm ngành chế biến", "2.100 tỷ đồng", "2028", "bc.txt", unit="tỷ đồng", quote=text)
@@ -561,9 +541,7 @@ def test_the_figure_in_the_unit_asked_is_the_one_compared() -> None:
     plan = _figure("Tăng trưởng ngành chế biến", "10%-12%/năm", "2026-2030", "kh.txt", unit="%/năm")
     by_chunk, _ = _table(("t", [total]), ("c", [change]), ("p", [plan]))
     question = "Năm 2028 giá trị tăng thêm ngành chế biến tăng bao nhiêu %, kế hoạch 2026-2030 đặt ngành chế biến tăng bao nhiêu?"
-    found = find_comparison(
-        _selection(question, [total, plan], 0.95, ("%",)), by_chunk, ("2028", "2026-2030"), 0.9, TermWeights({}, 1.0)
-    )
+    found = _compare(_selection(question, [total, plan], 0.95, ("%",)), by_chunk, ("2028", "2026-2030"))
     assert _values(found)[0][0] == "9,4%"
 
 
@@ -602,7 +580,6 @@ def test_a_part_of_a_breakdown_stated_on_its_own_in_another_document_fills_its_p
 
 
 def test_a_rate_the_question_writes_is_the_figure_answered() -> None:
-    from assistant.comparisons import find_comparison
 
     text = "Lũy kế có 900 người được đào tạo; trung bình đạt 32 giờ/người."
     total = _figure("lũy kế có người được đào tạo", "900 người", "2028", "bc.txt", unit="người", quote=text)
@@ -612,9 +589,7 @@ def test_a_rate_the_question_writes_is_the_figure_answered() -> None:
     )
     by_chunk, _ = _table(("t", [total]), ("r", [rate]), ("p", [plan]))
     question = "Số giờ đào tạo/người năm 2028 đạt bao nhiêu, so với yêu cầu kế hoạch 2026-2030 đối với những người còn lại?"
-    found = find_comparison(
-        _selection(question, [total, plan], 0.1), by_chunk, ("2028", "2026-2030"), 0.9, TermWeights({}, 1.0)
-    )
+    found = _compare(_selection(question, [total, plan], 0.1), by_chunk, ("2028", "2026-2030"))
     # The rate is answered, in a block of its own or as the first figure, beside the plan's requirement.
     values = [v for block in _values(found) for v in block]
     assert "32 giờ/người" in values and "24 giờ trở lên" in values
