@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 
 from assistant.document_refs import own_refs, refers_to
 from assistant.passages import Figure, Unit, figures_in
-from assistant.places import place_named, place_of
+from assistant.places import asked_place, place_of
 from assistant.query import QueryIntent
 from assistant.retriever import folded_text, period_relation
 from assistant.terms import TermWeights, tokens
@@ -113,7 +113,7 @@ class AskedShape:
     person: bool
     document_number: bool
     document_number_code: str | None  # "BC" of "báo cáo số mấy"
-    place: str | None  # a known place the question names, folded
+    place: str | None  # the place the question names (known to the index or not), folded
 
 
 def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
@@ -130,7 +130,7 @@ def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
         person=intent.asks_person or bool(_AUTHOR_ASKED_RE.search(folded)),
         document_number=bool(_NUMBER_ASKED_RE.search(folded)),
         document_number_code=_KIND_CODES[code.group(1)] if code else None,
-        place=place_named(folded, known_places),
+        place=asked_place(intent.normalized, folded, known_places),
     )
 
 

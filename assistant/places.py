@@ -51,6 +51,33 @@ def known_places(metas: Iterable[Mapping[str, object]]) -> list[str]:
     return sorted({p for p in (place_of(m) for m in metas) if p})
 
 
+# A place as a question writes it with its capitals: "tỉnh Trà Vinh", "TP Hải Phòng", "thành phố Huế".
+_PLACE_MARKER_RE = re.compile(r"(?:\b[Tt]ỉnh|\b[Tt]hành phố|\bTP\.?)\s+")
+
+
+def asked_place(question: str, folded_question: str, places: Iterable[str]) -> str | None:
+    """The place the question names, folded: a known one, else one the question writes in capitals.
+
+    A place no indexed document belongs to still counts: "GRDP năm 2025 của tỉnh Trà Vinh" must not
+    be answered with the province whose documents are indexed. Only the cased spelling is read (a
+    question typed in lower case names its place by a known name or not at all), and only title-case
+    words: "TP HCM", "tỉnh BT" are abbreviations of places the index may well know.
+    """
+    known = place_named(folded_question, places)
+    if known is not None:
+        return known
+    for marker in _PLACE_MARKER_RE.finditer(question):
+        words = []
+        for word in question[marker.end() :].split()[:3]:
+            word = word.strip(",.;:?!()\"'")
+            if not (word[:1].isupper() and word[1:].islower()):
+                break
+            words.append(word)
+        if words:
+            return fold(" ".join(words))
+    return None
+
+
 def place_named(folded_question: str, places: Iterable[str]) -> str | None:
     """The longest known place the (folded) question names."""
     named = [p for p in places if _place_word_re(p).search(folded_question)]

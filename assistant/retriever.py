@@ -20,7 +20,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.diacritics import DiacriticRestorer, typed_without_diacritics
 from assistant.document_refs import named_sources
-from assistant.places import place_named, place_of
+from assistant.places import asked_place, place_of
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from ingest.text import fold, search_tokens
 
@@ -303,7 +303,7 @@ class HybridRetriever(BaseRetriever):
     def retrieve(self, intent: QueryIntent, k: int | None = None) -> list[RankedChunk]:
         vector = self.embeddings.embed_query(self.dense_query(intent))
         dense = self.index.dense_search(vector, self.candidates)
-        place = place_named(intent.folded, self.known_places)
+        place = asked_place(intent.normalized, intent.folded, self.known_places)
         tokens = lexical_query_tokens(intent, place)
         ranked = self._ranked(dense, self.index.lexical_search(tokens, self.candidates), intent, place)
         named = named_sources(intent.document_refs, self.document_meta)

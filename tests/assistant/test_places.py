@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.places import place_named, place_of
+from assistant.places import asked_place, place_named, place_of
+from ingest.text import fold
 
 
 @pytest.mark.parametrize(
@@ -28,3 +29,25 @@ def test_the_place_of_a_document(meta: dict[str, str], place: str | None) -> Non
 def test_a_question_names_the_longest_known_place() -> None:
     assert place_named("gdp lai chau nam 2025", ["lai chau", "chau"]) == "lai chau"
     assert place_named("gdp nam 2025", ["lai chau"]) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        # A place no indexed document belongs to still counts: its capitalised name is read.
+        ("Chỉ tiêu GRDP năm 2025 của tỉnh Trà Vinh là bao nhiêu?", "tra vinh"),
+        ("Mức bồi dưỡng cho Tổ bầu cử ở TP Hải Phòng là bao nhiêu?", "hai phong"),
+        ("Thành phố Huế được bổ sung bao nhiêu kinh phí?", "hue"),
+        # A known place is found as before, typed in any case.
+        ("grdp tinh ben tre nam 2025", "ben tre"),
+        ("Tỉnh ủy Bến Tre đề ra mục tiêu gì?", "ben tre"),
+        # Abbreviations, lower case and words that only follow "tỉnh" name no new place.
+        ("GRDP TP HCM đến 2030 là bao nhiêu?", None),
+        ("dự án của tỉnh BT giai đoạn nào", None),
+        ("các tỉnh, thành phố trực thuộc trung ương", None),
+        ("Ủy ban bầu cử cấp Thành phố có mấy thành viên?", None),
+        ("grdp tinh tra vinh nam 2025", None),
+    ],
+)
+def test_the_place_a_question_names(question: str, place: str | None) -> None:
+    assert asked_place(question, fold(question), ["ben tre"]) == place
