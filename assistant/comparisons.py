@@ -217,26 +217,9 @@ def _second_indicator(
     - a rate the question writes ("bình quân số tiêu chí/xã … so với yêu cầu của kế hoạch") when the first
       figure is not that rate: the group measured in it."""
     first_record = first.records[0] if first.records else None
-    first_words = set(record_key(first_record).split()) if first_record else set()
     listed_ids = {r.id for r in listed}
-    framed = _QUESTION_FRAMING_RE.sub(" ", question_key)
-    if any((r.unit or "").startswith("%") for r in first.records):
-        # "tỷ lệ bao nhiêu" of an indicator the table holds as a share names the share, not a second one.
-        framed = _SHARE_WORDS_RE.sub(" ", framed)
-    asked = framed.split()
-    # A pair with a word the first name lacks ("khu vực II" beside "lĩnh vực công nghiệp").
-    asked_pairs = {pair for pair in zip(asked, asked[1:], strict=False) if not set(pair) <= first_words}
     others = [(g, r) for g, r in held if g.id != first.id]
-    best: tuple[float, IndicatorGroup] | None = None
-    for group, record in others:
-        key = record_key(record).split()
-        # A phrase of the question (two words in a row, in both) the first indicator does not name.
-        shared = asked_pairs & set(zip(key, key[1:], strict=False))
-        # What it adds to the first: the weight of its words the first name lacks.
-        gain = sum(weights.weight(w) for w in {w for pair in shared for w in pair} - first_words)
-        if shared and (best is None or gain > best[0]):
-            best = (gain, group)
-    chosen = best[1] if best is not None else None
+    chosen = _phrase_named([first], others, question_key, weights)
     if chosen is not None and all(r.id in listed_ids for r in _for_periods(chosen, periods)[0].records):
         # The phrase is the first answer's own (a figure it already lists): no second indicator there.
         chosen = None
@@ -253,6 +236,84 @@ def _second_indicator(
         return None
     comparison, _ = _for_periods(chosen, periods)
     return comparison if comparison.records else None
+
+
+def _phrase_named(
+    answered: Sequence[IndicatorGroup],
+    others: Sequence[tuple[IndicatorGroup, IndicatorRecord]],
+    question_key: str,
+    weights: TermWeights,
+    share_words: bool = True,
+) -> IndicatorGroup | None:
+    """The indicator among `others` that names a phrase of the question (two words in a row, in both) with
+    a word no `answered` group's name says, the one adding most weight of such words. A pair only the
+    answered names say is theirs ("khu vực II" beside "lĩnh vực công nghiệp" adds "II"). A group's name is
+    its first record's: the words of its other records ("… và tiểu thủ công nghiệp") may still name another
+    group asked."""
+    said = {w for g in answered for r in g.records[:1] for w in record_key(r).split()}
+    framed = _QUESTION_FRAMING_RE.sub(" ", _DOCUMENT_FRAMING_RE.sub(" ", question_key))
+    if not share_words or any((r.unit or "").startswith("%") for g in answered for r in g.records):
+        # "tỷ lệ bao nhiêu" of an indicator the table holds as a share names the share, not a second one.
+        framed = _SHARE_WORDS_RE.sub(" ", framed)
+    asked = framed.split()
+    asked_pairs = {pair for pair in zip(asked, asked[1:], strict=False) if not set(pair) <= said}
+    best: tuple[float, float, IndicatorGroup] | None = None
+    for group, record in others:
+        key = record_key(record).split()
+        shared = asked_pairs & set(zip(key, key[1:], strict=False))
+        if not shared:
+            continue
+        # What it adds: the weight of its words the answered names lack; then, of names adding as much
+        # ("khu vực I" of the structure and of the growth), the one sharing more of the question.
+        gain = sum(weights.weight(w) for w in {w for pair in shared for w in pair} - said)
+        fit = (gain, _name_overlap(question_key, record, weights))
+        if best is None or fit > best[:2]:
+            best = (*fit, group)
+    return best[2] if best is not None else None
+
+
+# Every indicator a question lists ("tỷ trọng khu vực I, khu vực II, khu vực III và thuế sản phẩm") is
+# answered, up to this many blocks.
+MAX_BLOCKS = 6
+# How a question names the documents it compares ("nghị quyết KT-XH năm 2025"): not an indicator's words,
+# though "kinh tế - xã hội" is also in the names of indicators ("vốn đầu tư toàn xã hội").
+_DOCUMENT_FRAMING_RE = re.compile(
+    r"\b(?:nghi quyet|ke hoach|bao cao|van ban|chuong trinh|de an)(?: kinh te xa hoi)?\b"
+)
+
+
+def _named_parts(
+    blocks: Sequence[Comparison],
+    held: Sequence[tuple[IndicatorGroup, IndicatorRecord]],
+    question_key: str,
+    periods: Sequence[str],
+    weights: TermWeights,
+    fill: Callable[[Comparison, set[str], IndicatorRecord], Comparison],
+) -> list[Comparison]:
+    """The further indicators a question lists beside those answered ("BHYT, BHXH và BHTN", "khu vực I,
+    khu vực II, khu vực III"): each named by a phrase of the question no answered name says, each with its
+    figures for the periods asked. A breakdown across documents is asked whole, part by part."""
+    found: list[Comparison] = []
+    answered = [c.group for c in blocks]
+    listed = {r.id for c in blocks for r in c.records}
+    while len(blocks) + len(found) < MAX_BLOCKS:
+        taken = {g.id for g in answered}
+        others = [(g, r) for g, r in held if g.id not in taken]
+        # "Tỷ lệ", "tốc độ" frame a figure asked; alone they name no further indicator of a list.
+        group = _phrase_named(answered, others, question_key, weights, share_words=False)
+        if group is None:
+            break
+        # Its words count as said either way: a name with no figure for the periods asked is not retried.
+        answered.append(group)
+        comparison, covered = _for_periods(group, periods)
+        head = next((r for g, r in held if g.id == group.id), None)
+        if head is not None and periods:
+            comparison = fill(comparison, covered, head)
+        kept = tuple(r for r in comparison.records if r.id not in listed)
+        if kept:
+            found.append(Comparison(group, kept, comparison.missing_periods))
+            listed |= {r.id for r in kept}
+    return found
 
 
 # Words that ask for a share or a rate (folded key words).
@@ -322,6 +383,37 @@ def _fills(
     return overlap >= FILL_SHARE * part_overlap > 0
 
 
+def _states_beside(record: IndicatorRecord, own: IndicatorRecord, question_key: str) -> bool:
+    """One passage states both figures, in one kind of unit, under names sharing a word the question asks:
+    a report contrasting two periods of one indicator ("6 tháng đầu năm giảm …, cả năm tăng …")."""
+    if record.chunk_id != own.chunk_id or record.quote != own.quote:
+        return False
+    if unit_class(record.unit) != unit_class(own.unit) or record.status == "so sánh" or own.status == "so sánh":
+        return False
+    shared = set(record_key(record).split()) & set(record_key(own).split())
+    return bool(shared & set(_QUESTION_FRAMING_RE.sub(" ", question_key).split()))
+
+
+def _names_all_asked_of(record: IndicatorRecord, group: IndicatorGroup, question_key: str) -> bool:
+    """The record's name says every word of the question the group's name says: a passage the ranking did
+    not reach is trusted only when it names the indicator asked as fully as the group does."""
+    if not group.records:
+        return False
+    framed = _QUESTION_FRAMING_RE.sub(" ", _DOCUMENT_FRAMING_RE.sub(" ", question_key))
+    asked = set(framed.split()) & set(record_key(group.records[0]).split())
+    return bool(asked) and asked <= set(record_key(record).split())
+
+
+def _dated(
+    pool: Sequence[tuple[IndicatorGroup, IndicatorRecord]], key: str, listed: set[str]
+) -> list[tuple[IndicatorGroup, IndicatorRecord]]:
+    """The figures of a period (a `_period_key`): those dated with the period itself; else a plan's figure
+    for its last year, unless it is already listed (one figure does not answer two periods asked)."""
+    return [(g, r) for g, r in pool if _period_key(r.period) == key] or [
+        (g, r) for g, r in pool if _covers(r, key) and r.id not in listed
+    ]
+
+
 def _filled_from_top_units(
     comparison: Comparison,
     covered: set[str],
@@ -330,10 +422,14 @@ def _filled_from_top_units(
     question_key: str,
     weights: TermWeights,
     periods: Sequence[str] = (),
+    table: Sequence[tuple[IndicatorGroup, IndicatorRecord]] = (),
 ) -> tuple[Comparison, set[str]]:
     """A period the group has no figure for may still be in a unit the ranking put on top, written in
     other words than the group's ("Tỷ lệ điều tra, khám phá án" / "Điều tra, khám phá án hình sự"):
-    its record joins when its name shares nearly as much of the question as the group's does."""
+    its record joins when its name shares nearly as much of the question as the group's does. Failing
+    the top units, the passage that states one of the group's figures may state that period's beside it
+    ("6 tháng đầu năm tăng trưởng ngành nông nghiệp giảm (-5,31%) … khu vực I … cả năm 0,12%"), and
+    failing that, any passage of the `table` (a document the ranking did not reach) may."""
     records = list(comparison.records)
     asked = {_period_key(p) for p in periods}
     missing = []
@@ -341,16 +437,25 @@ def _filled_from_top_units(
         key = _period_key(period)
         if key in covered:
             continue  # brought by a record filled for another period
-        # A figure dated with the period itself first; else a plan's figure for its last year, unless it is
-        # already the answer's figure for that year (one figure does not answer two periods asked).
         listed = {r.id for r in records}
-        candidates = [(g, r) for g, r in held_by_top if _period_key(r.period) == key] or [
-            (g, r) for g, r in held_by_top if _covers(r, key) and r.id not in listed
-        ]
         # Of the names that share enough of the question, the group's own name first ("xã đạt chuẩn nông
         # thôn mới nâng cao" as a share in the plan and as a count in the year's resolution), then the most
         # shared ("… thêm huyện" shares a word more of the question, but is another indicator).
+        candidates = _dated(held_by_top, key, listed)
         enough = [gr for gr in candidates if _fills(gr[1], comparison.group, first_overlap, question_key, weights)]
+        if not enough:
+            beside = [
+                (g, r)
+                for g, r in _dated(table, key, listed)
+                if r.id not in listed and any(_states_beside(r, own, question_key) for own in records)
+            ]
+            enough = beside or [
+                gr
+                for gr in _dated(table, key, listed)
+                if _fills(gr[1], comparison.group, first_overlap, question_key, weights)
+                and _names_all_asked_of(gr[1], comparison.group, question_key)
+            ]
+            candidates = candidates + enough
         own_names = {fold(r.indicator) for r in comparison.group.records}
         best = max(
             enough,
@@ -382,8 +487,8 @@ def find_comparison(
     weights: TermWeights,
 ) -> tuple[Comparison, ...]:
     """The best-ranked unit that holds an indicator record names the indicator; its group's records
-    for the periods asked (every record when none is named) are the answer, and a second indicator's
-    when the question names two.
+    for the periods asked (every record when none is named) are the answer, a second indicator's when
+    the question names two, and every further one a question lists (`_named_parts`).
 
     Answered when the model is as sure of the ranking as for any answer, or when the table bears the
     question out: the group holds figures for two of the periods asked, or (no period named) figures
@@ -399,6 +504,15 @@ def find_comparison(
         for g, r in by_chunk.get(chunk_id_of(scored.unit.item.chunk), [])
         if _record_in_unit(r, scored.unit.text)
     ]
+    table = [pair for pairs in by_chunk.values() for pair in pairs]
+
+    def fill(comparison: Comparison, covered: set[str], head: IndicatorRecord) -> Comparison:
+        overlap = _name_overlap(question_key, head, weights)
+        filled, _ = _filled_from_top_units(
+            comparison, covered, held_by_top, overlap, question_key, weights, periods, table
+        )
+        return filled
+
     # Each top unit's best-fitting indicator: a unit may state several ("GRDP tăng …; khu vực dịch vụ tăng
     # …"), the one asked is the one whose name shares most of the question's words.
     bests = []
@@ -421,14 +535,12 @@ def find_comparison(
         comparison, covered = _for_periods(group, periods)
         if not comparison.records:
             continue
+        overlap = _name_overlap(question_key, best_record, weights)
+        # Whether the table bears the comparison out is judged on the top units alone, as the ranking found it;
+        # the rest of the table may then complete the answer.
+        completed = fill(comparison, covered, best_record)
         comparison, covered = _filled_from_top_units(
-            comparison,
-            covered,
-            held_by_top,
-            _name_overlap(question_key, best_record, weights),
-            question_key,
-            weights,
-            periods,
+            comparison, covered, held_by_top, overlap, question_key, weights, periods
         )
         second = _second_indicator(
             group, held_by_top, question_key, periods, weights, selection.intent.folded, comparison.records
@@ -450,6 +562,11 @@ def find_comparison(
         )
         if not sure:
             return ()
+        if second is not None:
+            kept = tuple(r for r in second.records if r.id not in {r.id for r in completed.records})
+            second = Comparison(second.group, kept, second.missing_periods) if kept else None
+        both = [completed] if second is None else [completed, second]
+        both += _named_parts(both, held_by_top, question_key, periods, weights, fill)
         return tuple(_without_plan_end_years(c) for c in both)
     return ()
 
@@ -484,6 +601,30 @@ def _period_phrase(period: str | None) -> str:
     return period[0].upper() + period[1:]
 
 
+def unstated_periods(comparisons: Sequence[Comparison]) -> tuple[str, ...]:
+    """The periods asked that no block gives a figure for: a side of the comparison no indexed document
+    states. One indicator listed lacking a period another gives ("BHTN" in the plan, beside its "BHYT") is
+    not a side missing."""
+    if not comparisons:
+        return ()
+    return tuple(
+        p for p in comparisons[0].missing_periods if all(p in c.missing_periods for c in comparisons[1:])
+    )
+
+
+def comparison_found(comparisons: Sequence[Comparison]) -> bool:
+    """The comparison is answered: a figure for every period asked. With a side no document states, the
+    answer refuses the comparison (found False) though it still quotes the sides that exist."""
+    return bool(comparisons) and not unstated_periods(comparisons)
+
+
+def _asked_period_phrase(period: str, folded_question: str, question: str) -> str:
+    # "kế hoạch 5 năm" was resolved to the plan period of the indexed documents: a year no quote bears out
+    # must not appear in the answer.
+    written = all(year in folded_question for year in re.findall(r"\d{4}", period))
+    return _period_phrase(period) if written or not question else "Kế hoạch 5 năm"
+
+
 def compose_comparison(
     comparisons: Sequence[Comparison],
     cite: Callable[[IndicatorRecord], int],
@@ -491,13 +632,20 @@ def compose_comparison(
     question: str = "",
 ) -> str:
     """One line per figure: its period, what kind of figure it is, the words as written, its source;
-    one block per indicator.
+    one block per indicator. A side no document states opens the answer as a refusal of the comparison.
 
     A period no document gives a figure for is named as the question named it: "kế hoạch 5 năm" was
     resolved to the plan period of the indexed documents, and a year no quote bears out must not
     appear in the answer."""
     lines: list[str] = []
     folded_question = fold(question)
+    unstated = unstated_periods(comparisons)
+    if unstated:
+        sides = ", ".join(_asked_period_phrase(p, folded_question, question).lower() for p in unstated)
+        lines.append(
+            f"Không so sánh được: các văn bản đã nạp không ghi số liệu {sides} của chỉ tiêu này. "
+            "Số liệu các văn bản có ghi:"
+        )
     for comparison in comparisons:
         lines.append(f'Chỉ tiêu "{comparison.group.label}" trong các văn bản đã nạp:')
         for record in comparison.records:
@@ -514,8 +662,7 @@ def compose_comparison(
                 f" — theo {source_phrase(record)} [{cite(record)}]"
             )
         for period in comparison.missing_periods:
-            written = all(year in folded_question for year in re.findall(r"\d{4}", period))
-            label = _period_phrase(period) if written or not question else "Kế hoạch 5 năm"
+            label = _asked_period_phrase(period, folded_question, question)
             lines.append(f"- {label}: các văn bản đã nạp không ghi số liệu của chỉ tiêu này.")
     lines.append("Các số liệu được trích nguyên văn từ từng văn bản; trợ lý không tự tính chênh lệch.")
     return "\n".join(lines)

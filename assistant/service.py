@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answer_model import AnswerModel
 from assistant.answerer import ExtractiveAnswer, Selection, compose, document_phrase, select
-from assistant.comparisons import asks_comparison, compose_comparison, find_comparison
+from assistant.comparisons import asks_comparison, comparison_found, compose_comparison, find_comparison
 from assistant.contract import DocumentInfo, check_input, describe_document
 from assistant.models import Answer, Citation, RetrievedPassage, Turn
 from assistant.places import known_places
@@ -191,7 +191,9 @@ class Assistant:
         def source_phrase(record: IndicatorRecord) -> str:
             return document_phrase(documents.get(record.source, {"title": record.title, "source": record.source}))
 
-        return ExtractiveAnswer(True, compose_comparison(found, cite, source_phrase, selection.intent.interpreted), cited)
+        return ExtractiveAnswer(
+            comparison_found(found), compose_comparison(found, cite, source_phrase, selection.intent.interpreted), cited
+        )
 
     def select(self, question: str, history: list[Turn] | None = None) -> tuple[Selection, list[RankedChunk]]:
         """Every candidate unit with its features and probability (the answer, and the model's training data)."""

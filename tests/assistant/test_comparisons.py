@@ -80,7 +80,10 @@ def test_a_comparison_quotes_each_documents_figure_with_its_own_citation(corpus_
 @pytest.mark.slow
 def test_a_period_no_document_gives_is_said_plainly(corpus_assistant: Assistant) -> None:
     result = corpus_assistant.answer("Kim ngạch xuất khẩu năm 2030 so với kế hoạch 5 năm 2021-2025?")
-    assert result.found and "10.000 triệu USD" in result.answer
+    # A side no document states refuses the comparison, quoting the side that exists.
+    assert not result.found
+    assert result.answer.startswith("Không so sánh được: các văn bản đã nạp không ghi số liệu năm 2030")
+    assert "10.000 triệu USD" in result.answer
     assert "Năm 2030: các văn bản đã nạp không ghi số liệu" in result.answer
 
 
@@ -593,3 +596,138 @@ def test_a_rate_the_question_writes_is_the_figure_answered() -> None:
     # The rate is answered, in a block of its own or as the first figure, beside the plan's requirement.
     values = [v for block in _values(found) for v in block]
     assert "32 giờ/người" in values and "24 giờ trở lên" in values
+
+
+def _cited_lines(text: str) -> dict[str, int]:
+    """Each quoted figure of a composed answer, with the citation number its line gives."""
+    import re
+
+    lines = (re.fullmatch(r'- [^"]*"([^"]+)".*\[(\d+)\]', line) for line in text.splitlines())
+    return {m.group(1): int(m.group(2)) for m in lines if m}
+
+
+def test_every_part_of_a_breakdown_a_question_lists_is_answered_from_each_document() -> None:
+    from assistant.comparisons import comparison_found
+
+    plan_text = "b) Cơ cấu kinh tế đến năm 2030: Khu vực I chiếm 20,1%; khu vực II chiếm 35,2%; khu vực III chiếm 40,3%; thuế sản phẩm chiếm 4,4%;"
+    year_text = "b) Cơ cấu kinh tế: Khu vực I: 24,5%; Khu vực II: 31,6%; Khu vực III: 40,2%; thuế sản phẩm: 3,7%;"
+    parts = [("Khu vực I", "20,1%", "24,5%"), ("khu vực II", "35,2%", "31,6%"), ("khu vực III", "40,3%", "40,2%"),
+             ("thuế sản phẩm", "4,4%", "3,7%")]
+    groups = []
+    for k, (part, planned, yearly) in enumerate(parts):
+        plan = replace(
+            _figure(f"Cơ cấu kinh tế: {part}", planned, "2030", "kh.txt", quote=plan_text, k=k),
+            title="Nghị quyết kế hoạch 5 năm 2026-2030",
+        )
+        year = _figure(f"Cơ cấu kinh tế: {part}", yearly, "2030", "nq.txt", quote=year_text, k=k)
+        groups.append((f"p{k}", [plan, year]))
+    by_chunk, made = _table(*groups)
+    question = "Tỷ trọng khu vực I, khu vực II, khu vực III và thuế sản phẩm trong cơ cấu kinh tế: kế hoạch 2026-2030 so với năm 2030?"
+    heads = [made[1].records[0], made[1].records[1]]
+    found = _compare(_selection(question, heads, 0.95), by_chunk, ("2026-2030", "2030"))
+    # Every part asked is answered, with the figure of both documents, each figure once.
+    values = [v for block in _values(found) for v in block]
+    assert sorted(values) == sorted(v for _, p, y in parts for v in (p, y))
+    assert comparison_found(found)
+    chunks: list[str] = []
+
+    def cite(record: IndicatorRecord) -> int:
+        if record.chunk_id not in chunks:
+            chunks.append(record.chunk_id)
+        return chunks.index(record.chunk_id) + 1
+
+    text = compose_comparison(found, cite, lambda r: r.title, question)
+    cited = _cited_lines(text)
+    quotes = {1: plan_text, 2: year_text} if chunks[0].startswith("kh") else {1: year_text, 2: plan_text}
+    for _, planned, yearly in parts:
+        # Every figure is quoted as written, with the citation of the passage that states it.
+        assert planned in quotes[cited[planned]] and yearly in quotes[cited[yearly]]
+    assert "không tự tính" in text
+
+
+def test_each_indicator_a_question_lists_by_shorthand_is_answered_though_one_lacks_a_period() -> None:
+    from assistant.comparisons import comparison_found, unstated_periods
+
+    year_text = (
+        "p) Tỷ lệ người dân tham gia bảo hiểm y tế đạt 97,1%; lao động trong độ tuổi tham gia bảo hiểm xã hội đạt "
+        "24,5%; lao động trong độ tuổi tham gia bảo hiểm thất nghiệp đạt 19,2%;"
+    )
+    plan = _figure("Tỷ lệ người dân tham gia bảo hiểm y tế", "96,8%", "2026-2030", "kh.txt")
+    health = _figure("Tỷ lệ người dân tham gia bảo hiểm y tế", "97,1%", "2030", "nq.txt", quote=year_text)
+    social = _figure(
+        "lao động trong độ tuổi tham gia bảo hiểm xã hội", "24,5%", "2030", "nq.txt", quote=year_text, k=1
+    )
+    jobless = _figure(
+        "lao động trong độ tuổi tham gia bảo hiểm thất nghiệp", "19,2%", "2030", "nq.txt", quote=year_text, k=2
+    )
+    water = _figure("Tỷ lệ hộ dân sử dụng nước sạch", "90%", "2030", "nq2.txt")
+    by_chunk, _ = _table(("y", [plan, health]), ("x", [social]), ("t", [jobless]), ("w", [water]))
+    question = "Kế hoạch 2026-2030 đặt tỷ lệ tham gia BHYT bao nhiêu, còn năm 2030 BHYT, BHXH và BHTN lần lượt bao nhiêu?"
+    found = _compare(_selection(question, [plan, health, water], 0.95), by_chunk, ("2026-2030", "2030"))
+    values = sorted(v for block in _values(found) for v in block)
+    # Every insurance asked, not the water share that also ranked on top ("tỷ lệ" frames, it names nothing).
+    assert values == ["19,2%", "24,5%", "96,8%", "97,1%"]
+    # Social and unemployment insurance lack the plan's period, but the plan's side is stated (health): the
+    # comparison is answered.
+    assert unstated_periods(found) == () and comparison_found(found)
+
+
+def test_a_side_no_document_states_refuses_the_comparison_but_quotes_the_side_that_exists() -> None:
+    from assistant.comparisons import comparison_found
+
+    text = "g) Tỷ lệ đô thị hóa khoảng 35%;"
+    year = _figure("Tỷ lệ đô thị hóa", "khoảng 35%", "2030", "nq.txt", quote=text)
+    by_chunk, _ = _table(("d", [year]))
+    question = "Tỷ lệ đô thị hóa thực tế năm 2028 bao nhiêu, so với chỉ tiêu năm 2030 còn cách bao xa?"
+    found = _compare(_selection(question, [year], 0.95), by_chunk, ("2028", "2030"))
+    assert not comparison_found(found)
+    answer = compose_comparison(found, lambda r: 1, lambda r: r.title, question)
+    lines = answer.splitlines()
+    # A plain refusal first, naming the side missing; then the side that exists, quoted with its citation.
+    assert lines[0].startswith("Không so sánh được: các văn bản đã nạp không ghi số liệu năm 2028")
+    assert any('"khoảng 35%"' in line and line.endswith("[1]") for line in lines)
+    assert "2028" not in " ".join(line for line in lines if '"' in line)
+
+
+def test_a_period_a_passage_states_beside_the_groups_figure_fills_it() -> None:
+    text = (
+        "Mặc dù 6 tháng đầu năm tăng trưởng ngành thủy sản giảm (-2,4%), khu vực I những tháng cuối năm phục hồi "
+        "và đạt mức tăng trưởng cả năm 1,1%."
+    )
+    year = replace(_figure("khu vực I những tháng cuối năm phục hồi và đạt mức tăng trưởng", "1,1%", "2028",
+                           "bc.txt", quote=text), status="thực hiện")
+    half = replace(_figure("tăng trưởng ngành thủy sản", "-2,4%", "6 tháng đầu năm 2028", "bc.txt", quote=text, k=1),
+                   status="thực hiện")
+    # Another passage's figure of the period, naming nothing asked, does not.
+    other = _figure("tỷ lệ hộ nghèo", "2,1%", "6 tháng đầu năm 2028", "bc2.txt")
+    group = IndicatorGroup("g", year.indicator, (year,))
+    start = Comparison(group, (year,), ("6 tháng đầu năm 2028",))
+    table = [(group, year), (IndicatorGroup("h", half.indicator, (half,)), half),
+             (IndicatorGroup("o", other.indicator, (other,)), other)]
+    question_key = "tang truong khu vuc i thang dau ca bao nhieu"
+    filled, _ = _filled_from_top_units(
+        start, {"2028"}, [(group, year)], 3.0, question_key, TermWeights({}, 1.0),
+        ("6 tháng đầu năm 2028", "2028"), table,
+    )
+    assert [r.value_text for r in filled.records] == ["1,1%", "-2,4%"] and not filled.missing_periods
+
+
+def test_a_period_the_top_units_lack_is_filled_from_the_table_only_by_a_name_saying_all_asked() -> None:
+    held = _figure("Khu vực dịch vụ đạt mức tăng trưởng", "1,3%", "2028", "bc.txt")
+    group = IndicatorGroup("g", held.indicator, (held,))
+    plan = _figure("Tốc độ tăng trưởng kinh tế (GRDP): khu vực III", "7%-8%/năm", "2026-2030", "kh.txt")
+    # Shares "tăng trưởng" but not the sector: not the indicator asked.
+    whole = _figure("Tăng trưởng GRDP", "7,5%", "2026-2030", "kh2.txt")
+    question_key = "khu vuc iii tang truong ke hoach"
+    weights = TermWeights({}, 1.0)
+
+    def filled_with(*records: IndicatorRecord) -> list[str]:
+        table = [(IndicatorGroup(f"t{i}", r.indicator, (r,)), r) for i, r in enumerate(records)]
+        start = Comparison(group, (held,), ("2026-2030",))
+        result, _ = _filled_from_top_units(
+            start, {"2028"}, [(group, held)], 5.0, question_key, weights, ("2028", "2026-2030"), table
+        )
+        return [r.value_text for r in result.records]
+
+    assert filled_with(plan) == ["1,3%", "7%-8%/năm"]
+    assert filled_with(whole) == ["1,3%"]
