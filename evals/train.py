@@ -11,7 +11,7 @@ The development metric is leave-one-document-out: for each document D, fit witho
 about D, then answer D's questions with that fit. The threshold is set on those out-of-fold
 answers so that at most `--max-wrong` of the answers given are wrong, then the model is refitted on
 everything. `evals/provinces_final.jsonl`, `evals/archive_final.jsonl`, `evals/archive_blind3.jsonl` and
-`evals/archive_blind4.jsonl` are never trained on: they are the final checks. The comparison sets are not either: comparisons are answered
+`evals/archive_blind4.jsonl` and `evals/archive_blind5.jsonl` are never trained on: they are the final checks. The comparison sets are not either: comparisons are answered
 from the indicator table, not by the unit ranking.
 
 A refit is a candidate, not a release: compare it with the shipped model on the bundled sets and the final
@@ -45,10 +45,12 @@ from evals.scoring import evidence_key, missing_expected
 REPO = Path(__file__).resolve().parents[1]
 EVALS = REPO / "evals"
 # Never trained on: measured once, at the end, as the honest figure.
-UNTOUCHED = ("provinces_final.jsonl", "archive_final.jsonl", "archive_blind3.jsonl", "archive_blind4.jsonl")
+UNTOUCHED = (
+    "provinces_final.jsonl", "archive_final.jsonl", "archive_blind3.jsonl", "archive_blind4.jsonl", "archive_blind5.jsonl",
+)
 NOT_RANKED = (
     "comparisons.jsonl", "comparisons_blind.jsonl", "comparisons_blind2.jsonl", "comparisons_blind3.jsonl",
-    "comparisons_blind4.jsonl",
+    "comparisons_blind4.jsonl", "comparisons_blind5.jsonl",
 )
 CORPORA = (REPO / "corpus", REPO.parent / "shared" / "corpora" / "provinces")
 L2_CHOICES = (0.3, 1.0, 3.0, 10.0)

@@ -82,9 +82,11 @@ def test_the_final_sets_are_never_trained_on() -> None:
         "archive_final.jsonl",
         "archive_blind3.jsonl",
         "archive_blind4.jsonl",
+        "archive_blind5.jsonl",
         "comparisons_blind.jsonl",
         "comparisons_blind2.jsonl",
         "comparisons_blind3.jsonl",
         "comparisons_blind4.jsonl",
+        "comparisons_blind5.jsonl",
     }
     assert {"dataset.jsonl", "provinces_dev.jsonl", "archive_blind2.jsonl"} <= names
