@@ -23,6 +23,9 @@ from ingest.chunking import SIGNATURE_SECTION
 
 # What the question asks for, read from its question words (folded).
 _ASKED_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+([a-z%]+)")
+# Units a question asks money in, and the first words of the units documents write money in.
+_MONEY_ASKED = frozenset({"tien", "kinh", "dong", "ty", "trieu", "nghin", "ngan", "usd", "vnd"})
+_MONEY_WRITTEN = frozenset({"dong", "ty", "trieu", "nghin", "ngan", "usd", "vnd"})
 _PERCENT_ASKED_RE = re.compile(r"%|phan tram|\bty le\b|\bti le\b|\btoc do\b|\bty trong\b")
 _DATE_ASKED_RE = re.compile(r"\bngay (?:nao|may|thang nao)\b|\bkhi nao\b|\bbao gio\b|\bthoi (?:gian|diem|han) nao\b|\bluc nao\b")
 _YEAR_ASKED_RE = re.compile(r"\bnam nao\b|\bnam may\b")
@@ -66,7 +69,7 @@ class UnitFeatures:
     figure_focus: float  # the best coverage of the question's words within a few words of one of its figures
     period_exact: float  # the document covers the asked period
     period_mentioned: float  # the unit names the asked period
-    period_other: float  # a period was asked; the unit does not name it and its document has no period
+    period_other: float  # a period was asked; the unit does not name it, its document has no period or spans that year
     period_conflict: float  # a period was asked and the unit's document covers another one
     document_hint: float  # the kind or issuer the question names is the document's
     place_match: float  # the place the question names is the document's
@@ -205,7 +208,27 @@ def _period_relation(intent: QueryIntent, unit: Unit) -> str:
     for relation in ("exact", "mentioned"):
         if relation in relations:
             return relation
+    if doc_period and all(_within(p, doc_period, intent.folded) for p in intent.periods):
+        return "other"
     return "conflict" if doc_period else "other"
+
+
+def _within(asked: str, doc_period: str, folded_question: str) -> bool:
+    """A year a multi-year plan is about: one of its years before the last (its yearly columns), or the last
+    one asked as a deadline ("đến năm 2030" of a 2026-2030 plan). "Năm 2025" alone asks the year's own
+    figure, which a 2021-2025 plan's five-year totals and averages are not."""
+    years = re.findall(r"(?:19|20)\d\d", doc_period)
+    if re.fullmatch(r"(?:19|20)\d\d", asked.strip()) is None or len(years) != 2:
+        return False
+    first, last, year = int(years[0]), int(years[1]), int(asked)
+    if first <= year < last:
+        return True
+    return year == last and re.search(rf"\bden (?:het |cuoi )?(?:nam )?{year}\b", folded_question) is not None
+
+
+def _same_unit(asked: str, written: str) -> bool:
+    # "bao nhiêu tiền" asks an amount of money, whatever its currency or scale.
+    return asked == written or (asked in _MONEY_ASKED and written in _MONEY_WRITTEN)
 
 
 def _units_match(asked: Sequence[str], unit: Unit) -> tuple[bool, bool]:
@@ -214,8 +237,37 @@ def _units_match(asked: Sequence[str], unit: Unit) -> tuple[bool, bool]:
     written = [fig.unit[0] if fig.unit else "" for fig in figures_in(unit.text)]
     if not written:
         return False, False
-    match = any(a == w or (a == "%" and w == "%") for a in asked for w in written)
-    return match, not match
+    if any(_same_unit(a, w) for a in asked for w in written if w):
+        return True, False
+    if "" in written:
+        # A bare number's unit stands in its column's header ("Giá trị (nghìn USD)") or its row's label
+        # ("Diện tích (km²) | 284,11"). Found there, it matches; a column whose header says no such unit
+        # conflicts; with no header to read, the number's unit is unknown, which is no conflict.
+        around = _bare_number_headers(unit)
+        if around is None:
+            around = folded_text(f"{unit.text} {unit.context}")
+            return _names_unit(asked, around), False
+        return (True, False) if _names_unit(asked, around) else (False, True)
+    return False, True
+
+
+def _names_unit(asked: Sequence[str], folded: str) -> bool:
+    words = set(tokens(folded))
+    return any(a in words or (a == "%" and "%" in folded) for a in asked)
+
+
+def _bare_number_headers(unit: Unit) -> str | None:
+    """The headers of the columns a table row writes bare numbers in, with the row's label cells; None when
+    the unit is no row or its cells do not line up with the table's columns."""
+    columns = [str(c) for c in (unit.item.meta.get("columns") or [])]
+    if unit.kind != "row" or not columns:
+        return None
+    cells = [c.strip() for c in unit.text.strip().strip("|").split("|")]
+    if len(cells) != len(columns):
+        return None
+    labels = [c for c in cells if not figures_in(c) and c]
+    bare = [h for c, h in zip(cells, columns, strict=True) if (found := figures_in(c)) and not found[0].unit]
+    return folded_text(" ".join(labels + bare))
 
 
 def featurize(

@@ -66,6 +66,43 @@ def test_the_unit_asked_is_matched_against_the_units_figures() -> None:
     assert found[count.chunk.text].unit_conflict == 1.0
 
 
+def test_money_asked_matches_any_currency_and_a_bare_number_takes_its_unit_from_the_row() -> None:
+    budget = _item("Kinh phí hỗ trợ khoảng 2,5 - 5,5 tỷ đồng/xã.", "a.txt")
+    area = _item("| Diện tích (km²) | 284,11 | 720,70 |", "b.txt", rank=1)
+    coordinates = _item("| 1 | Khu nuôi A | 2251609 | 521731 |", "c.txt", rank=2)
+    money = _features("Mỗi xã được hỗ trợ bao nhiêu tiền?", budget)
+    assert (money[budget.chunk.text].unit_match, money[budget.chunk.text].unit_conflict) == (1.0, 0.0)
+    found = _features("Diện tích huyện A là bao nhiêu km²?", area, coordinates)
+    assert found[area.chunk.text].unit_match == 1.0
+    # A number written with no unit anywhere near it is of an unknown unit: neither a match nor a conflict.
+    assert (found[coordinates.chunk.text].unit_match, found[coordinates.chunk.text].unit_conflict) == (0.0, 0.0)
+
+
+def _row(text: str, columns: list[str], source: str, rank: int) -> RankedChunk:
+    chunk = SimpleNamespace(
+        chunk_id=f"{source}#{rank}", source=source, text=text, section="", metadata={"columns": columns}
+    )
+    return RankedChunk(chunk, 1.0 / (1 + rank), rank + 1, rank + 1, {"source": source}, dense_score=0.8)
+
+
+def test_a_bare_number_in_a_table_takes_its_unit_from_its_own_column() -> None:
+    value = _row("| 6 | Sản phẩm chè | 10.200 | 26.700 |", ["TT", "Sản phẩm", "Sản lượng (tấn)", "Giá trị (nghìn USD)"], "a.txt", 0)
+    place = _row("| 2 | Cửa sông A | 2209277 | 603812 |", ["TT", "Địa điểm quan trắc", "Tọa độ X", "Tọa độ Y"], "b.txt", 1)
+    found = _features("Giá trị xuất khẩu chè là bao nhiêu nghìn USD?", value)
+    assert found[value.chunk.text].unit_match == 1.0
+    # Its columns say what the bare numbers count: coordinates are no count of sampling points.
+    points = _features("Quan trắc tại bao nhiêu vị trí?", place)
+    assert (points[place.chunk.text].unit_match, points[place.chunk.text].unit_conflict) == (0.0, 1.0)
+
+
+def test_a_year_inside_a_plans_period_is_no_conflict() -> None:
+    plan = _item("- Kinh tế số chiếm 45% GRDP tỉnh.", "plan.txt", period="2026-2030")
+    older = _item("- Kinh tế số chiếm 20% GRDP tỉnh.", "old.txt", period="2021-2025", rank=1)
+    found = _features("Đến năm 2030 kinh tế số chiếm bao nhiêu % GRDP?", plan, older)
+    assert (found[plan.chunk.text].period_conflict, found[plan.chunk.text].period_other) == (0.0, 1.0)
+    assert found[older.chunk.text].period_conflict == 1.0
+
+
 def test_table_rows_carry_their_headers_as_context() -> None:
     row = _item("| 1 | Rau quả | tấn | 150 |", "t.txt")
     row.chunk.metadata.update({"columns": ["STT", "Sản phẩm", "Đơn vị", "Năm 2027"], "table_title": "Phụ lục I"})
