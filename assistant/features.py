@@ -214,11 +214,16 @@ def _period_relation(intent: QueryIntent, unit: Unit) -> str:
 
 
 def _within(asked: str, doc_period: str, folded_question: str) -> bool:
-    """A year a multi-year plan is about: one of its years before the last (its yearly columns), or the last
-    one asked as a deadline ("đến năm 2030" of a 2026-2030 plan). "Năm 2025" alone asks the year's own
-    figure, which a 2021-2025 plan's five-year totals and averages are not."""
+    """A year the document's period is about: the year a part-year report covers (unless the whole year is
+    asked: "cả năm 2023"); a multi-year plan's years before its last (its yearly columns), or its last one
+    asked as a deadline ("đến năm 2030" of a 2026-2030 plan). "Năm 2025" alone asks the year's own figure,
+    which a 2021-2025 plan's five-year totals and averages are not."""
     years = re.findall(r"(?:19|20)\d\d", doc_period)
-    if re.fullmatch(r"(?:19|20)\d\d", asked.strip()) is None or len(years) != 2:
+    if re.fullmatch(r"(?:19|20)\d\d", asked.strip()) is None:
+        return False
+    if len(years) == 1:
+        return years[0] == asked.strip() and re.search(rf"\bca nam {years[0]}\b", folded_question) is None
+    if len(years) != 2:
         return False
     first, last, year = int(years[0]), int(years[1]), int(asked)
     if first <= year < last:

@@ -103,6 +103,14 @@ def test_a_year_inside_a_plans_period_is_no_conflict() -> None:
     assert found[older.chunk.text].period_conflict == 1.0
 
 
+def test_a_part_of_the_year_asked_is_no_conflict_unless_the_whole_year_is_asked() -> None:
+    half = _item("Tỉnh đẩy nhanh giải ngân vốn ODA.", "h1.txt", period="6 tháng đầu năm 2023")
+    mid = _features("Giữa năm 2023 tỉnh yêu cầu đẩy nhanh giải ngân nguồn vốn nào?", half)
+    assert mid[half.chunk.text].period_conflict == 0.0
+    whole = _features("Cả năm 2023 tỉnh giải ngân nguồn vốn nào?", half)
+    assert whole[half.chunk.text].period_conflict == 1.0
+
+
 def test_table_rows_carry_their_headers_as_context() -> None:
     row = _item("| 1 | Rau quả | tấn | 150 |", "t.txt")
     row.chunk.metadata.update({"columns": ["STT", "Sản phẩm", "Đơn vị", "Năm 2027"], "table_title": "Phụ lục I"})
