@@ -23,8 +23,10 @@ from ingest.chunking import SIGNATURE_SECTION
 
 # What the question asks for, read from its question words (folded).
 _ASKED_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+([a-z%]+)")
-# Units a question asks money in, and the first words of the units documents write money in.
-_MONEY_ASKED = frozenset({"tien", "kinh", "dong", "ty", "trieu", "nghin", "ngan", "usd", "vnd"})
+# Words that ask an amount of money whatever its scale ("bao nhiêu tiền", "bao nhiêu đồng"), and the first words
+# of the units documents write money in. A scale asked alone ("bao nhiêu nghìn …", "mấy triệu …") may count
+# tonnes or people: it matches only itself.
+_MONEY_ASKED = frozenset({"tien", "kinh", "dong", "usd", "vnd"})
 _MONEY_WRITTEN = frozenset({"dong", "ty", "trieu", "nghin", "ngan", "usd", "vnd"})
 _PERCENT_ASKED_RE = re.compile(r"%|phan tram|\bty le\b|\bti le\b|\btoc do\b|\bty trong\b")
 _DATE_ASKED_RE = re.compile(r"\bngay (?:nao|may|thang nao)\b|\bkhi nao\b|\bbao gio\b|\bthoi (?:gian|diem|han) nao\b|\bluc nao\b")

@@ -72,6 +72,9 @@ def test_money_asked_matches_any_currency_and_a_bare_number_takes_its_unit_from_
     coordinates = _item("| 1 | Khu nuôi A | 2251609 | 521731 |", "c.txt", rank=2)
     money = _features("Mỗi xã được hỗ trợ bao nhiêu tiền?", budget)
     assert (money[budget.chunk.text].unit_match, money[budget.chunk.text].unit_conflict) == (1.0, 0.0)
+    # A scale asked alone counts what follows it: thousands of tonnes are no amount of money.
+    tonnes = _features("Sản lượng xoài đạt bao nhiêu nghìn tấn?", budget)
+    assert tonnes[budget.chunk.text].unit_conflict == 1.0
     found = _features("Diện tích huyện A là bao nhiêu km²?", area, coordinates)
     assert found[area.chunk.text].unit_match == 1.0
     # A number written with no unit anywhere near it is of an unknown unit: neither a match nor a conflict.
