@@ -504,15 +504,6 @@ def find_comparison(
         for g, r in by_chunk.get(chunk_id_of(scored.unit.item.chunk), [])
         if _record_in_unit(r, scored.unit.text)
     ]
-    table = [pair for pairs in by_chunk.values() for pair in pairs]
-
-    def fill(comparison: Comparison, covered: set[str], head: IndicatorRecord) -> Comparison:
-        overlap = _name_overlap(question_key, head, weights)
-        filled, _ = _filled_from_top_units(
-            comparison, covered, held_by_top, overlap, question_key, weights, periods, table
-        )
-        return filled
-
     # Each top unit's best-fitting indicator: a unit may state several ("GRDP tăng …; khu vực dịch vụ tăng
     # …"), the one asked is the one whose name shares most of the question's words.
     bests = []
@@ -535,12 +526,12 @@ def find_comparison(
         comparison, covered = _for_periods(group, periods)
         if not comparison.records:
             continue
-        overlap = _name_overlap(question_key, best_record, weights)
+        own = comparison, covered
         # Whether the table bears the comparison out is judged on the top units alone, as the ranking found it;
         # the rest of the table may then complete the answer.
-        completed = fill(comparison, covered, best_record)
         comparison, covered = _filled_from_top_units(
-            comparison, covered, held_by_top, overlap, question_key, weights, periods
+            comparison, covered, held_by_top, _name_overlap(question_key, best_record, weights), question_key,
+            weights, periods,
         )
         second = _second_indicator(
             group, held_by_top, question_key, periods, weights, selection.intent.folded, comparison.records
@@ -562,6 +553,22 @@ def find_comparison(
         )
         if not sure:
             return ()
+        # The whole table is read only for a comparison the ranking bears out: at archive size it is the costly part.
+        table = [pair for pairs in by_chunk.values() for pair in pairs]
+
+        def fill(
+            comparison: Comparison,
+            covered: set[str],
+            head: IndicatorRecord,
+            table: Sequence[tuple[IndicatorGroup, IndicatorRecord]] = table,
+        ) -> Comparison:
+            overlap = _name_overlap(question_key, head, weights)
+            filled, _ = _filled_from_top_units(
+                comparison, covered, held_by_top, overlap, question_key, weights, periods, table
+            )
+            return filled
+
+        completed = fill(*own, best_record)
         if second is not None:
             kept = tuple(r for r in second.records if r.id not in {r.id for r in completed.records})
             second = Comparison(second.group, kept, second.missing_periods) if kept else None

@@ -10,9 +10,9 @@ deterministic (Newton's method, no random start), so the same data give the same
 The development metric is leave-one-document-out: for each document D, fit without the questions
 about D, then answer D's questions with that fit. The threshold is set on those out-of-fold
 answers so that at most `--max-wrong` of the answers given are wrong, then the model is refitted on
-everything. `evals/provinces_final.jsonl`, `evals/archive_final.jsonl`, `evals/archive_blind3.jsonl` and
-`evals/archive_blind4.jsonl` and `evals/archive_blind5.jsonl` are never trained on: they are the final checks. The comparison sets are not either: comparisons are answered
-from the indicator table, not by the unit ranking.
+everything. `evals/provinces_final.jsonl`, `evals/archive_final.jsonl` and `evals/archive_blind3.jsonl` to
+`evals/archive_blind5.jsonl` are never trained on: they are the final checks. The comparison sets are not
+either: comparisons are answered from the indicator table, not by the unit ranking.
 
 A refit is a candidate, not a release: compare it with the shipped model on the bundled sets and the final
 checks before replacing `assistant/answer_model.json`. At stop 17 the refit with `archive_blind2.jsonl` added
