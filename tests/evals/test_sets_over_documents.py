@@ -83,10 +83,12 @@ def test_the_final_sets_are_never_trained_on() -> None:
         "archive_blind3.jsonl",
         "archive_blind4.jsonl",
         "archive_blind5.jsonl",
+        "archive_blind6.jsonl",
         "comparisons_blind.jsonl",
         "comparisons_blind2.jsonl",
         "comparisons_blind3.jsonl",
         "comparisons_blind4.jsonl",
         "comparisons_blind5.jsonl",
+        "comparisons_blind6.jsonl",
     }
     assert {"dataset.jsonl", "provinces_dev.jsonl", "archive_blind2.jsonl"} <= names
