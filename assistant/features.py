@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 
 from assistant.document_refs import own_refs, refers_to
 from assistant.passages import Figure, Unit, figures_in
-from assistant.places import asked_place, place_of
+from assistant.places import asked_place, place_of, same_place
 from assistant.query import QueryIntent
 from assistant.retriever import folded_text, period_relation
 from assistant.terms import TermWeights, tokens
@@ -28,6 +28,7 @@ _ASKED_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+([a-z%]+)")
 # tonnes or people: it matches only itself.
 _MONEY_ASKED = frozenset({"tien", "kinh", "dong", "usd", "vnd"})
 _MONEY_WRITTEN = frozenset({"dong", "ty", "trieu", "nghin", "ngan", "usd", "vnd"})
+_SCALES = frozenset({"nghin", "ngan", "trieu", "ty", "ti", "van"})
 _PERCENT_ASKED_RE = re.compile(r"%|phan tram|\bty le\b|\bti le\b|\btoc do\b|\bty trong\b")
 _DATE_ASKED_RE = re.compile(r"\bngay (?:nao|may|thang nao)\b|\bkhi nao\b|\bbao gio\b|\bthoi (?:gian|diem|han) nao\b|\bluc nao\b")
 _YEAR_ASKED_RE = re.compile(r"\bnam nao\b|\bnam may\b")
@@ -73,9 +74,12 @@ class UnitFeatures:
     period_mentioned: float  # the unit names the asked period
     period_other: float  # a period was asked; the unit does not name it, its document has no period or spans that year
     period_conflict: float  # a period was asked and the unit's document covers another one
+    other_year: float  # a year was asked and the unit (or its row's column headers) writes only other years
     document_hint: float  # the kind or issuer the question names is the document's
     place_match: float  # the place the question names is the document's
     place_conflict: float  # the question names another place than the document's
+    name_written: float  # the unit writes a place or name the question names (a national document's row per province)
+    excluded_present: float  # share of the words of what the question rules out ("không phải …") the unit writes
     number_match: float  # the document number the question names is this document's
     number_conflict: float  # the question names another document number
     identifiers_present: float  # share of the question's non-year numbers the unit writes
@@ -206,13 +210,32 @@ def _period_relation(intent: QueryIntent, unit: Unit) -> str:
     if not intent.periods:
         return "none"
     doc_period = str(unit.meta.get("period") or "")
-    relations = {period_relation(p, doc_period, folded_text(unit.text)) for p in intent.periods}
+    text = folded_text(unit.text)
+    headers = _figure_headers(unit)
+    relations = {period_relation(p, doc_period, text) for p in intent.periods}
+    if headers and any(period_relation(p, None, headers) == "mentioned" for p in intent.periods):
+        # A yearly table's row names its years in the column headers ("Kế hoạch 2028 / Lượng (Tấn)").
+        relations.add("mentioned")
     for relation in ("exact", "mentioned"):
         if relation in relations:
             return relation
     if doc_period and all(_within(p, doc_period, intent.folded) for p in intent.periods):
         return "other"
     return "conflict" if doc_period else "other"
+
+
+_SPAN_RE = re.compile(r"\b((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)\b")
+
+
+def _writes_only_other_years(asked: Sequence[str], folded: str) -> bool:
+    """"Đến năm 2030 đạt 18.000 tấn" answers no question about 2027; "giai đoạn 2026 - 2030" may."""
+    if not asked:
+        return False
+    written = set(_YEAR_RE.findall(folded))
+    if not written or written & set(asked):
+        return False
+    spans = [(int(a), int(b)) for a, b in _SPAN_RE.findall(folded)]
+    return not any(start <= int(year) <= end for year in asked for start, end in spans)
 
 
 def _within(asked: str, doc_period: str, folded_question: str) -> bool:
@@ -241,10 +264,13 @@ def _same_unit(asked: str, written: str) -> bool:
 def _units_match(asked: Sequence[str], unit: Unit) -> tuple[bool, bool]:
     if not asked:
         return False, False
-    written = [fig.unit[0] if fig.unit else "" for fig in figures_in(unit.text)]
+    figures = figures_in(unit.text)
+    written = [fig.unit[0] if fig.unit else "" for fig in figures]
     if not written:
         return False, False
-    if any(_same_unit(a, w) for a in asked for w in written if w):
+    # "12.000 nghìn tấn" counts tonnes at a scale: it answers "bao nhiêu tấn" as well as "bao nhiêu nghìn".
+    counted = [fig.unit[1] for fig in figures if len(fig.unit) > 1 and fig.unit[0] in _SCALES]
+    if any(_same_unit(a, w) for a in asked for w in written + counted if w):
         return True, False
     if "" in written:
         # A bare number's unit stands in its column's header ("Giá trị (nghìn USD)") or its row's label
@@ -263,17 +289,43 @@ def _names_unit(asked: Sequence[str], folded: str) -> bool:
     return any(a in words or (a == "%" and "%" in folded) for a in asked)
 
 
-def _bare_number_headers(unit: Unit) -> str | None:
-    """The headers of the columns a table row writes bare numbers in, with the row's label cells; None when
-    the unit is no row or its cells do not line up with the table's columns."""
+def _writes_name(name: str, words: Sequence[str]) -> bool:
+    wanted = tuple(name.split())
+    return any(tuple(words[i : i + len(wanted)]) == wanted for i in range(len(words) - len(wanted) + 1))
+
+
+def _excluded_present(intent: QueryIntent, terms: Sequence[str], present: set[str]) -> float:
+    # Only the words that tell the ruled-out figure from the asked one: "tổng thu" is in both of "tổng thu
+    # ngân sách cấp tỉnh (chứ không phải tổng thu NSĐP)", "địa phương" only in what is ruled out.
+    ruled_out = set(intent.excluded) - set(terms) - set(intent.terms)
+    return sum(1 for w in ruled_out if w in present) / len(ruled_out) if ruled_out else 0.0
+
+
+def _aligned_cells(unit: Unit) -> list[tuple[str, str]] | None:
+    """(cell, column header) of a table row whose cells line up with its table's columns, else None."""
     columns = [str(c) for c in (unit.item.meta.get("columns") or [])]
     if unit.kind != "row" or not columns:
         return None
     cells = [c.strip() for c in unit.text.strip().strip("|").split("|")]
     if len(cells) != len(columns):
         return None
-    labels = [c for c in cells if not figures_in(c) and c]
-    bare = [h for c, h in zip(cells, columns, strict=True) if (found := figures_in(c)) and not found[0].unit]
+    return list(zip(cells, columns, strict=True))
+
+
+def _figure_headers(unit: Unit) -> str:
+    """The folded headers of the columns in which a table row writes a figure ("" when not a lined-up row)."""
+    aligned = _aligned_cells(unit) or []
+    return folded_text(" | ".join(h for c, h in aligned if figures_in(c)))
+
+
+def _bare_number_headers(unit: Unit) -> str | None:
+    """The headers of the columns a table row writes bare numbers in, with the row's label cells; None when
+    the unit is no row or its cells do not line up with the table's columns."""
+    aligned = _aligned_cells(unit)
+    if aligned is None:
+        return None
+    labels = [c for c, _ in aligned if not figures_in(c) and c]
+    bare = [h for c, h in aligned if (found := figures_in(c)) and not found[0].unit]
     return folded_text(" ".join(labels + bare))
 
 
@@ -324,9 +376,12 @@ def featurize(
         period_mentioned=float(period == "mentioned"),
         period_other=float(period == "other"),
         period_conflict=float(period == "conflict"),
+        other_year=float(_writes_only_other_years(intent.years, f"{folded_text(unit.text)} | {_figure_headers(unit)}")),
         document_hint=float(unit.hint_match),
-        place_match=float(shape.place is not None and place == shape.place),
-        place_conflict=float(shape.place is not None and place is not None and place != shape.place),
+        place_match=float(same_place(place, shape.place)),
+        place_conflict=float(shape.place is not None and place is not None and not same_place(place, shape.place)),
+        excluded_present=_excluded_present(intent, terms, present),
+        name_written=float(any(_writes_name(n, words) for n in (shape.place, *intent.names) if n)),
         number_match=float(named_here),
         number_conflict=float(bool(intent.document_refs) and not named_here and bool(own_refs(unit.meta))),
         identifiers_present=ident_present,

@@ -47,6 +47,16 @@ def _capitalised_words(text: str) -> str:
     return " ".join(words)
 
 
+def same_place(a: str | None, b: str | None) -> bool:
+    """Two folded places that are one: equal, or the shorter ends the longer ("hue" and "thua thien hue").
+    A province is often called by its centre's name, and a city keeps the name of the province it
+    succeeded, so a reference to either is a reference to the place the documents are about."""
+    if a is None or b is None:
+        return False
+    short, long = sorted((a.split(), b.split()), key=len)
+    return bool(short) and long[len(long) - len(short) :] == short
+
+
 def known_places(metas: Iterable[Mapping[str, object]]) -> list[str]:
     return sorted({p for p in (place_of(m) for m in metas) if p})
 

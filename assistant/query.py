@@ -156,6 +156,9 @@ _NUMBER_QUESTION_RE = re.compile(
 # also asks how much.
 _WHEN_QUESTION_RE = re.compile(r"\b(?:khi nao|bao gio|luc nao|thoi gian nao|thoi diem nao)\b")
 # "Ai phát biểu …?", "người nào …": the answer names a person.
+# "(chứ không phải tổng thu NSĐP)": what the official rules out, which names the sibling figure to avoid,
+# not the one asked. Only a parenthesised clause: "giữ nguyên, không phải sắp xếp" is part of what is asked.
+_EXCLUSION_RE = re.compile(r"\(\s*(?:chu\s+)?khong\s+phai\b([^)]*)\)")
 _PERSON_QUESTION_RE = re.compile(r"(?:^|[^\w])ai\b|\bnguoi nao\b|\bdo ai\b|\bla ai\b")
 # "Who signed / who wrote": answered from the document's signature block.
 AUTHOR_QUESTION_RE = re.compile(r"\bai ky\b|nguoi ky|do ai|la cua ai|cua ai\b|tac gia|ai viet|ky boi")
@@ -202,6 +205,7 @@ class QueryIntent:
     names: tuple[str, ...] = ()  # folded proper names ("tien giang"): a passage must name them too
     asks_person: bool = False  # "Ai phát biểu …?": the answer names someone
     document_refs: tuple[DocumentRef, ...] = ()  # documents named by number: "NQ 48/2025", "Công điện 220"
+    excluded: tuple[str, ...] = ()  # folded words of what the question rules out: "(không phải tổng thu NSĐP)"
 
     @property
     def years(self) -> tuple[str, ...]:
@@ -408,8 +412,12 @@ def _followup_core(question: str) -> str:
     return text.strip(" ,")
 
 
-def _spoken_period(period: str) -> str:
+def _spoken_period(period: str, framed_by: str = "") -> str:
+    """The period as words; `framed_by` is the folded question it came from, whose deadline framing ("đến năm
+    2030": a plan's target, not the year's own figure) the period keeps."""
     if re.fullmatch(r"\d{4}", period):
+        if re.search(rf"\bden (?:het |cuoi )?(?:nam )?{period}\b", framed_by):
+            return f"đến năm {period}"
         return f"năm {period}"
     if re.fullmatch(r"\d{4}-\d{4}", period):
         return f"giai đoạn {period}"
@@ -445,7 +453,7 @@ def rewrite_followup(question: str, previous: str, five_year_period: str = DEFAU
     # "Còn huyện nào chỉ cơ bản đạt chuẩn?" asks its own question: only the period is added.
     asked = "?" if _OWN_QUESTION_RE.search(core_folded) else " là bao nhiêu?"
     if chosen and not periods:
-        return f"{indicator} {_spoken_period(chosen[0])}{asked}"
+        return f"{indicator} {_spoken_period(chosen[0], fold(previous))}{asked}"
     return f"{indicator}{asked}"
 
 
@@ -461,7 +469,7 @@ def _inherit_context(
     periods, _ = _periods(folded, five_year_period)
     interpreted = question
     if not periods and previous.periods:
-        interpreted = f"{question.rstrip().rstrip('?').rstrip()} ({_spoken_period(previous.periods[0])})?"
+        interpreted = f"{question.rstrip().rstrip('?').rstrip()} ({_spoken_period(previous.periods[0], previous.folded)})?"
     hints = () if _doc_hints(folded) else previous.doc_hints
     return interpreted, hints
 
@@ -495,6 +503,25 @@ def proper_names(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _split_exclusion(folded: str) -> tuple[str, str]:
+    """(the folded question without its ruled-out clauses, the clauses' words). Folding keeps positions,
+    so the same spans come out of the cased question (see `_without_exclusion`)."""
+    excluded = " ".join(m.group(1) for m in _EXCLUSION_RE.finditer(folded))
+    return " ".join(_EXCLUSION_RE.sub(" ", folded).split()), excluded
+
+
+def _without_exclusion(question: str) -> str:
+    folded = fold(question)
+    if len(folded) != len(question):
+        return question
+    kept, last = [], 0
+    for match in _EXCLUSION_RE.finditer(folded):
+        kept.append(question[last : match.start()])
+        last = match.end()
+    kept.append(question[last:])
+    return re.sub(r"\s+([?.,;:])", r"\1", " ".join(" ".join(kept).split()))
+
+
 def understand(
     question: str,
     history: Sequence[str] = (),
@@ -526,8 +553,8 @@ def understand(
     if previous is not None and not is_followup:
         interpreted, inherited_hints = _inherit_context(original, previous, five_year_period)
         is_followup = interpreted != original or bool(inherited_hints)
-    normalized = index_text(interpreted)
-    folded = expand_shorthand(_spell_months(fold(_spell_capitals(interpreted))))
+    normalized = index_text(_without_exclusion(interpreted))
+    folded, excluded = _split_exclusion(expand_shorthand(_spell_months(fold(_spell_capitals(interpreted)))))
     periods, rest = _periods(without_document_refs(folded), five_year_period)
     hints = tuple(dict.fromkeys(_doc_hints(folded) + inherited_hints))
     return QueryIntent(
@@ -547,6 +574,7 @@ def understand(
         names=proper_names(interpreted),
         asks_person=bool(_PERSON_QUESTION_RE.search(folded)) and not AUTHOR_QUESTION_RE.search(folded),
         document_refs=document_refs(folded) or (previous.document_refs if previous is not None and elliptic else ()),
+        excluded=_terms(_periods(excluded, five_year_period)[1]),
     )
 
 

@@ -20,7 +20,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from assistant.diacritics import DiacriticRestorer, typed_without_diacritics
 from assistant.document_refs import named_sources
-from assistant.places import asked_place, place_of
+from assistant.places import asked_place, place_of, same_place
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, understand
 from ingest.text import fold, search_tokens
 
@@ -177,7 +177,7 @@ def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent, place: str 
         factor = 1.0
         if place is not None:
             document_place = place_of(meta)
-            if document_place == place:
+            if same_place(document_place, place):
                 factor *= BOOST_PLACE
             elif document_place is not None:
                 factor *= PENALTY_OTHER_PLACE
@@ -310,7 +310,7 @@ class HybridRetriever(BaseRetriever):
         if 0 < len(named) <= MAX_NAMED_DOCUMENTS:
             # A place that is not the named document's own is content, not a hint: a national dispatch's
             # annex has a row per province.
-            own_place = all(place_of(self.document_meta.get(source, {})) == place for source in named)
+            own_place = all(same_place(place_of(self.document_meta.get(source, {})), place) for source in named)
             inside = self._ranked(
                 self.index.dense_search(vector, self.candidates, sources=named),
                 self.index.lexical_search(

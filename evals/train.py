@@ -11,8 +11,14 @@ The development metric is leave-one-document-out: for each document D, fit witho
 about D, then answer D's questions with that fit. The threshold is set on those out-of-fold
 answers so that at most `--max-wrong` of the answers given are wrong, then the model is refitted on
 everything. `evals/provinces_final.jsonl`, `evals/archive_final.jsonl` and `evals/archive_blind3.jsonl` to
-`evals/archive_blind5.jsonl` are never trained on: they are the final checks. The comparison sets are not
+`evals/archive_blind6.jsonl` are never trained on: they are the final checks. The comparison sets are not
 either: comparisons are answered from the indicator table, not by the unit ranking.
+
+`--answer-share S` sets the threshold instead so that S of the questions are answered, out of fold: a refit
+then keeps the shipped model's answer rate and is judged on which questions it answers, not on how many.
+The model shipped at stop 20 was fitted with `--answer-share 0.6442` (the 431 of 669 questions the stop-16
+model answered); at `--max-wrong 0.05` the same fit answers 369 of them (60.5% right, 4.9% wrong) against
+431 (69.5% right, 6.3% wrong).
 
 A refit is a candidate, not a release: compare it with the shipped model on the bundled sets and the final
 checks before replacing `assistant/answer_model.json`. At stop 17 the refit with `archive_blind2.jsonl` added
@@ -47,10 +53,11 @@ EVALS = REPO / "evals"
 # Never trained on: measured once, at the end, as the honest figure.
 UNTOUCHED = (
     "provinces_final.jsonl", "archive_final.jsonl", "archive_blind3.jsonl", "archive_blind4.jsonl", "archive_blind5.jsonl",
+    "archive_blind6.jsonl",
 )
 NOT_RANKED = (
     "comparisons.jsonl", "comparisons_blind.jsonl", "comparisons_blind2.jsonl", "comparisons_blind3.jsonl",
-    "comparisons_blind4.jsonl", "comparisons_blind5.jsonl",
+    "comparisons_blind4.jsonl", "comparisons_blind5.jsonl", "comparisons_blind6.jsonl",
 )
 CORPORA = (REPO / "corpus", REPO.parent / "shared" / "corpora" / "provinces")
 L2_CHOICES = (0.3, 1.0, 3.0, 10.0)
@@ -112,9 +119,15 @@ def _overlaps(unit: str, evidence: str) -> bool:
 def _is_answer(item: EvalItem, text: str, source: str) -> bool:
     if not item.answerable or item.evidence is None:
         return False
-    if len(missing_expected(text, item.expected)) >= max(1, len(item.expected)):
+    missing = missing_expected(text, item.expected)
+    if len(missing) >= max(1, len(item.expected)):
         return False
     evidences = [(item.source, item.evidence)] + [(e.source, e.evidence) for e in item.extra_evidence]
+    if item.expected and not missing and any(source == s for s, _ in evidences):
+        # The eval counts an answer right when it writes every expected figure; within the right document,
+        # a unit that does ("- Phú Thọ: 172.900 triệu đồng" beside the table row the set quotes) is a right
+        # answer too, and labelling it wrong would teach the ranking to avoid it.
+        return True
     unit = evidence_key(text)
     return any(source == s and _overlaps(unit, evidence_key(e)) for s, e in evidences)
 
@@ -289,6 +302,16 @@ def calibrate(examples: Sequence[Example], rankings: Sequence[Ranking], max_wron
     return best or summarise(examples, rankings, 1.01, 1.01)
 
 
+def at_answer_share(examples: Sequence[Example], rankings: Sequence[Ranking], share: float, extra_share: float) -> Summary:
+    """The threshold answering `share` of the questions: a refit keeps the shipped model's answer rate, so
+    that it is judged on which questions it answers rather than on how many."""
+    confidences = sorted((r.confidence for e, r in zip(examples, rankings, strict=True) if e.candidates), reverse=True)
+    if not confidences:
+        return summarise(examples, rankings, 1.01, extra_share)
+    count = min(len(confidences), max(1, round(share * len(examples))))
+    return summarise(examples, rankings, confidences[count - 1], extra_share)
+
+
 def per_document(
     examples: Sequence[Example], rankings: Sequence[Ranking], threshold: float, extra_share: float
 ) -> dict[str, dict[str, float | int | str]]:
@@ -312,6 +335,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sets", type=Path, nargs="*", help="labelled sets (default: every evals/*.jsonl but the final set)")
     parser.add_argument("--out", type=Path, default=REPO / "assistant" / "answer_model.json")
     parser.add_argument("--max-wrong", type=float, default=DEFAULT_MAX_WRONG)
+    parser.add_argument(
+        "--answer-share", type=float,
+        help="set the threshold to answer this share of the questions (out of fold) instead of by --max-wrong",
+    )
     parser.add_argument("--report", type=Path, help="also write the leave-one-document-out figures here (JSON)")
     parser.add_argument("--cache", type=Path, help="reuse the questions' candidates from this file (written if absent)")
     args = parser.parse_args(argv)
@@ -338,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sets = args.sets or default_sets()
     items = [item for path in sets for item in load_dataset(path)]
+    # Every question searched the same way (exactly, in memory), as the eval searches them.
+    assistant.index.prepare_dense_search(wait=True)
     if args.cache and args.cache.exists():
         examples = pickle.loads(args.cache.read_bytes())
     else:
@@ -354,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for l2 in L2_CHOICES:
         oof = out_of_fold(examples, l2)
         summary = calibrate(examples, oof, args.max_wrong)
+        if args.answer_share is not None:
+            summary = at_answer_share(examples, oof, args.answer_share, summary.extra_share)
         results.append((summary.accuracy, -l2, l2, summary, oof))
         print(f"l2={l2:<5} leave-one-document-out: {summary.as_dict()}")
     _, _, l2, lodo, oof = max(results, key=lambda r: (r[0], r[1]))
@@ -369,6 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "questions": len(examples),
             "l2": l2,
             "max_wrong": args.max_wrong,
+            "answer_share": args.answer_share,
             "leave_one_document_out": lodo.as_dict(),
         },
     )

@@ -114,6 +114,47 @@ def test_a_part_of_the_year_asked_is_no_conflict_unless_the_whole_year_is_asked(
     assert whole[half.chunk.text].period_conflict == 1.0
 
 
+def test_a_figure_at_a_scale_counts_its_own_unit() -> None:
+    tonnes = _item("Sản lượng lúa đạt 1.200 nghìn tấn.", "a.txt")
+    found = _features("Sản lượng lúa bao nhiêu tấn?", tonnes)
+    assert (found[tonnes.chunk.text].unit_match, found[tonnes.chunk.text].unit_conflict) == (1.0, 0.0)
+
+
+def test_a_yearly_tables_row_names_the_years_of_its_column_headers() -> None:
+    columns = ["TT", "Sản phẩm", "Kế hoạch 2027 / Lượng (Tấn)", "Kế hoạch 2028 / Lượng (Tấn)"]
+    row = _row("| 7 | Cà phê | 35.000 | 36.000 |", columns, "plan.txt", 0)
+    row.meta["period"] = "2026-2030"
+    found = _features("Năm 2028 xuất khẩu bao nhiêu tấn cà phê?", row)
+    assert (found[row.chunk.text].period_mentioned, found[row.chunk.text].period_conflict) == (1.0, 0.0)
+    # The plan's last year is its deadline, which a yearly column does not name here.
+    late = _features("Năm 2030 xuất khẩu bao nhiêu tấn cà phê?", row)
+    assert late[row.chunk.text].period_mentioned == 0.0
+
+
+def test_what_the_question_rules_out_is_told_apart_from_what_it_asks() -> None:
+    province = _item("a) Tổng thu ngân sách cấp tỉnh: 6.131.420 triệu đồng;", "b.txt")
+    local = _item("Tổng thu ngân sách địa phương: 7.914.000 triệu đồng.", "b.txt", rank=1)
+    found = _features("Tổng thu ngân sách cấp tỉnh (chứ không phải tổng thu NSĐP) là bao nhiêu?", province, local)
+    assert found[local.chunk.text].excluded_present == 1.0
+    assert found[province.chunk.text].excluded_present == 0.0
+    # The ruled-out words are no part of what is asked.
+    assert found[province.chunk.text].coverage == 1.0
+
+
+def test_a_national_documents_row_for_the_asked_province_writes_its_place() -> None:
+    row = _item("| 6 | PHÚ THỌ | 172.900 |", "national.txt")
+    other = _item("| 23 | ĐỒNG THÁP | 106.600 |", "national.txt", rank=1)
+    found = _features("Ngân sách trung ương hỗ trợ tỉnh Phú Thọ bao nhiêu?", row, other)
+    assert (found[row.chunk.text].name_written, found[other.chunk.text].name_written) == (1.0, 0.0)
+
+
+def test_a_unit_writing_only_another_year_than_the_one_asked() -> None:
+    deadline = _item("+ Xoài xuất khẩu đến năm 2030 đạt 18.000 tấn;", "plan.txt", period="2026-2030")
+    span = _item("Giai đoạn 2026 - 2030 xuất khẩu xoài tăng 8%/năm.", "plan.txt", period="2026-2030", rank=1)
+    found = _features("Năm 2027 xuất khẩu bao nhiêu tấn xoài?", deadline, span)
+    assert (found[deadline.chunk.text].other_year, found[span.chunk.text].other_year) == (1.0, 0.0)
+
+
 def test_table_rows_carry_their_headers_as_context() -> None:
     row = _item("| 1 | Rau quả | tấn | 150 |", "t.txt")
     row.chunk.metadata.update({"columns": ["STT", "Sản phẩm", "Đơn vị", "Năm 2027"], "table_title": "Phụ lục I"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.places import asked_place, place_named, place_of
+from assistant.places import asked_place, place_named, place_of, same_place
 from ingest.text import fold
 
 
@@ -24,6 +24,14 @@ from ingest.text import fold
 )
 def test_the_place_of_a_document(meta: dict[str, str], place: str | None) -> None:
     assert place_of(meta) == place
+
+
+def test_a_city_and_the_province_named_after_it_are_one_place() -> None:
+    assert same_place("hue", "thua thien hue") and same_place("thua thien hue", "hue")
+    assert same_place("ben tre", "ben tre")
+    # A shared first word is no shared place.
+    assert not same_place("ha noi", "ha nam") and not same_place("quang nam", "quang ngai")
+    assert not same_place(None, "hue")
 
 
 def test_a_question_names_the_longest_known_place() -> None:

@@ -61,6 +61,25 @@ def test_followup_naming_another_indicator_keeps_the_period() -> None:
     assert "ngheo" in intent.terms
 
 
+def test_a_ruled_out_clause_is_neither_period_nor_indicator() -> None:
+    intent = understand("Giá trị xuất khẩu cà phê năm 2028 (không phải mục tiêu 2030) là bao nhiêu?")
+    assert intent.periods == ("2028",)
+    sibling = understand("Tổng thu ngân sách cấp tỉnh (chứ không phải tổng thu NSĐP) là bao nhiêu?")
+    assert "phuong" not in sibling.terms and "phuong" in sibling.excluded
+    assert intent.normalized == "Giá trị xuất khẩu cà phê năm 2028 là bao nhiêu?"
+    # Unbracketed, "không phải" is part of the question ("does not have to").
+    kept = understand("Có bao nhiêu xã giữ nguyên, không phải sắp xếp?")
+    assert "sap" in kept.terms and not kept.excluded
+
+
+def test_followup_keeps_a_deadline_as_a_deadline() -> None:
+    # "đến 2030" asks a plan's target; "năm 2030" alone would ask that year's own figure.
+    intent = understand("Còn phủ sóng 5G thì mục tiêu thế nào?", ["Tỷ lệ hộ dùng cáp quang đến 2030 là bao nhiêu?"])
+    assert intent.interpreted == "Phủ sóng 5G thì mục tiêu đến năm 2030 là bao nhiêu?"
+    plain = understand("Còn phủ sóng 5G thì sao?", ["Tỷ lệ hộ dùng cáp quang năm 2030 là bao nhiêu?"])
+    assert plain.interpreted == "Phủ sóng 5G năm 2030 là bao nhiêu?"
+
+
 def test_question_without_period_in_a_conversation_keeps_the_previous_period() -> None:
     intent = understand("Thông qua tại kỳ họp thứ mấy?", ["Nghị quyết kế hoạch 5 năm 2021-2025 do ai ký?"])
     assert intent.periods == ("2021-2025",)

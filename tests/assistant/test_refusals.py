@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_a_refusal_says_so_and_quotes_the_closest_passages(corpus_assistant: Assistant) -> None:
-    result = corpus_assistant.answer("Dân số tỉnh Bến Tre là bao nhiêu người?")
+    result = corpus_assistant.answer("Diện tích tự nhiên của tỉnh Bến Tre là bao nhiêu km2?")
     assert not result.found, result.answer
     first, *closest = result.answer.split("\n")
     assert "không có thông tin" in first
