@@ -25,11 +25,16 @@ def build_embeddings(settings: Settings) -> ModelEmbeddings:
 
 
 def open_index(
-    settings: Settings, embeddings: ModelEmbeddings, *, reload_interval_s: float | None = None
+    settings: Settings,
+    embeddings: ModelEmbeddings,
+    *,
+    reload_interval_s: float | None = None,
+    exact_search_max_vectors: int | None = None,
 ) -> DocumentIndex:
     """The index: embedded under data_dir, or on the Chroma server at chroma_url (vectors, registry and
     payloads all there, shared by every server process using it). `reload_interval_s`: how often a server
-    asks the Chroma server for new commits (default vectorstore.index.RELOAD_INTERVAL_S)."""
+    asks the Chroma server for new commits (default vectorstore.index.RELOAD_INTERVAL_S);
+    `exact_search_max_vectors` overrides the setting of that name."""
     from vectorstore.index import DocumentIndex
 
     return DocumentIndex.open(
@@ -39,6 +44,9 @@ def open_index(
         chroma_url=settings.chroma_url,
         collection=settings.collection,
         reload_interval_s=reload_interval_s,
+        exact_search_max_vectors=(
+            settings.exact_search_max_vectors if exact_search_max_vectors is None else exact_search_max_vectors
+        ),
     )
 
 

@@ -140,6 +140,8 @@ class Assistant:
             from assistant.llm import LLMAnswerer
 
             llm = LLMAnswerer.from_settings(settings)
+        # The in-memory vectors are read in the background while Chroma answers the first questions.
+        index.prepare_dense_search()
         return cls(index, embeddings, llm=llm, top_k=max(settings.top_k, RETRIEVE_K), settings=settings)
 
     def _document_chunks(self, source: str) -> list[Any]:

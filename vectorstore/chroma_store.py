@@ -14,12 +14,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from vectorstore.errors import ChromaUnavailableError, EmbeddingMismatchError
 
 MODEL_KEY = "embedding_model"
 DIMENSION_KEY = "embedding_dimension"
 REINDEX_HINT = "delete the data directory (ASSISTANT_DATA_DIR) or run `assistant ingest --reindex`"
 _WRITE_BATCH = 1000
+# Vectors read by id per request when reading many. Larger pages read an archive's 47,535 vectors sooner
+# (2.3 s in pages of 5000, 3.3 s in pages of 1000) but hold the GIL longer: a search thread beside the
+# reader stalled up to 120 ms with pages of 5000, 40 ms with pages of 2000.
+READ_PAGE = 2000
 _COLLECTION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]")
 
 
@@ -204,6 +210,14 @@ class ChromaStore:
             found.update(zip(got["ids"], ([float(x) for x in e] for e in embeddings), strict=False))
         return found
 
+    def vector_rows(self, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of these ids (those that exist; give at most READ_PAGE) as float32 rows, with
+        their ids in the same order. Unlike vectors_of no Python float is made per value, which for a whole
+        archive's vectors halves the time."""
+        with self._calling("read vectors"):
+            got = self._collection.get(ids=list(ids), include=["embeddings"])
+        return _rows_of(got)
+
     def query(self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
         if k <= 0:
             return []
@@ -221,3 +235,11 @@ class ChromaStore:
         if close is not None:
             with contextlib.suppress(Exception):
                 close()
+
+
+def _rows_of(got: Any) -> tuple[list[str], np.ndarray]:
+    ids = list(got["ids"])
+    embeddings = got.get("embeddings")
+    if embeddings is None or not ids:
+        return [], np.empty((0, 0), dtype=np.float32)
+    return ids, np.asarray(embeddings, dtype=np.float32)
