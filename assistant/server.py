@@ -115,11 +115,15 @@ def serve_in_thread(app: FastAPI, host: str = "127.0.0.1") -> Iterator[str]:
 def serve(settings: Settings) -> None:
     """Build the Assistant once (models and indexes load here, not per request) and serve until stopped."""
     import uvicorn
+    from threadpoolctl import threadpool_limits
 
     from assistant.service import Assistant
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     started = time.perf_counter()
+    # Requests run side by side on the server's threads; a BLAS product spread over every core as well (the
+    # in-memory dense search) only makes them wait on each other: 19.7 against 29.7 req/s with 8 clients.
+    threadpool_limits(limits=1, user_api="blas")
     assistant = Assistant.from_settings(settings)
     # The first answer pays one-off costs (lazy model sessions, caches); pay them before the first user does.
     assistant.answer(WARM_UP_QUESTION)
