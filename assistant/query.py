@@ -155,10 +155,10 @@ _NUMBER_QUESTION_RE = re.compile(
 # "Đến khi nào …?": a deadline ("cuối năm 2023", "trước quý III"), not a figure, unless the question
 # also asks how much.
 _WHEN_QUESTION_RE = re.compile(r"\b(?:khi nao|bao gio|luc nao|thoi gian nao|thoi diem nao)\b")
-# "Ai phát biểu …?", "người nào …": the answer names a person.
 # "(chứ không phải tổng thu NSĐP)": what the official rules out, which names the sibling figure to avoid,
 # not the one asked. Only a parenthesised clause: "giữ nguyên, không phải sắp xếp" is part of what is asked.
 _EXCLUSION_RE = re.compile(r"\(\s*(?:chu\s+)?khong\s+phai\b([^)]*)\)")
+# "Ai phát biểu …?", "người nào …": the answer names a person.
 _PERSON_QUESTION_RE = re.compile(r"(?:^|[^\w])ai\b|\bnguoi nao\b|\bdo ai\b|\bla ai\b")
 # "Who signed / who wrote": answered from the document's signature block.
 AUTHOR_QUESTION_RE = re.compile(r"\bai ky\b|nguoi ky|do ai|la cua ai|cua ai\b|tac gia|ai viet|ky boi")
