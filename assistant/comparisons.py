@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from assistant.answerer import Selection
@@ -604,7 +604,7 @@ def find_comparison(
         both = [completed] if second is None else [completed, second]
         both += _named_parts(both, held_by_top, question_key, periods, weights, fill)
         if _PLAN_SHARE_ASKED_RE.search(selection.intent.folded):
-            both = [_with_plan_shares(c, table) for c in both]
+            both = [_with_plan_shares(c, by_chunk) for c in both]
         return tuple(_without_plan_end_years(c) for c in both)
     return ()
 
@@ -616,7 +616,7 @@ _AGAINST_PLAN_RE = re.compile(r"\b(?:ke hoach|kh|du toan|chi tieu)\b")
 
 
 def _with_plan_shares(
-    comparison: Comparison, table: Sequence[tuple[IndicatorGroup, IndicatorRecord]]
+    comparison: Comparison, by_chunk: Mapping[str, Sequence[tuple[IndicatorGroup, IndicatorRecord]]]
 ) -> Comparison:
     """Each result listed with the share of the plan its passage says it reached ("19.522 tỷ đồng, tăng 4,1%
     so cùng kỳ và đạt 88,6% kế hoạch"): a figure of its own in the table, under the same name, that the
@@ -624,19 +624,18 @@ def _with_plan_shares(
     kept: dict[str, IndicatorRecord] = {}
     for own in comparison.records:
         kept.setdefault(own.id, own)
-        for record in _plan_shares_of(own, table):
+        for record in _plan_shares_of(own, by_chunk.get(own.chunk_id, ())):
             kept.setdefault(record.id, record)
     return Comparison(comparison.group, tuple(kept.values())[:MAX_RECORDS], comparison.missing_periods)
 
 
 def _plan_shares_of(
-    own: IndicatorRecord, table: Sequence[tuple[IndicatorGroup, IndicatorRecord]]
+    own: IndicatorRecord, same_passage: Sequence[tuple[IndicatorGroup, IndicatorRecord]]
 ) -> list[IndicatorRecord]:
     return [
         r
-        for _, r in table
+        for _, r in same_passage
         if r.id != own.id
-        and r.chunk_id == own.chunk_id
         and r.indicator == own.indicator
         and r.period == own.period
         and _AGAINST_PLAN_RE.search(fold(r.comparison or ""))

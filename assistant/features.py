@@ -206,12 +206,11 @@ def _figure_focus(terms: Sequence[str], text: str, figures: Sequence[Figure], we
     return best
 
 
-def _period_relation(intent: QueryIntent, unit: Unit) -> str:
+def _period_relation(intent: QueryIntent, unit: Unit, text: str, headers: str) -> str:
+    """`text`: the unit's folded text; `headers`: its figures' column headers (`_figure_headers`)."""
     if not intent.periods:
         return "none"
     doc_period = str(unit.meta.get("period") or "")
-    text = folded_text(unit.text)
-    headers = _figure_headers(unit)
     relations = {period_relation(p, doc_period, text) for p in intent.periods}
     if headers and any(period_relation(p, None, headers) == "mentioned" for p in intent.periods):
         # A yearly table's row names its years in the column headers ("Kế hoạch 2028 / Lượng (Tấn)").
@@ -294,10 +293,10 @@ def _writes_name(name: str, words: Sequence[str]) -> bool:
     return any(tuple(words[i : i + len(wanted)]) == wanted for i in range(len(words) - len(wanted) + 1))
 
 
-def _excluded_present(intent: QueryIntent, terms: Sequence[str], present: set[str]) -> float:
+def _excluded_present(intent: QueryIntent, present: set[str]) -> float:
     # Only the words that tell the ruled-out figure from the asked one: "tổng thu" is in both of "tổng thu
     # ngân sách cấp tỉnh (chứ không phải tổng thu NSĐP)", "địa phương" only in what is ruled out.
-    ruled_out = set(intent.excluded) - set(terms) - set(intent.terms)
+    ruled_out = set(intent.excluded) - set(intent.terms)
     return sum(1 for w in ruled_out if w in present) / len(ruled_out) if ruled_out else 0.0
 
 
@@ -347,7 +346,9 @@ def featurize(
     lead = tokens(unit.text[: figures[0].start]) if figures else words
     lead_content = [w for w in lead if not w.isdigit() and weights.weight(w) > 1.5]
     cov_context = coverage(terms, with_context, weights)
-    period = _period_relation(intent, unit)
+    folded = folded_text(unit.text)
+    headers = _figure_headers(unit)
+    period = _period_relation(intent, unit, folded, headers)
     place = place_of(unit.meta)
     named_here = any(refers_to(ref, unit.meta) for ref in intent.document_refs)
     identifiers = [n for n in intent.numbers if n not in ("1",)]
@@ -376,11 +377,11 @@ def featurize(
         period_mentioned=float(period == "mentioned"),
         period_other=float(period == "other"),
         period_conflict=float(period == "conflict"),
-        other_year=float(_writes_only_other_years(intent.years, f"{folded_text(unit.text)} | {_figure_headers(unit)}")),
+        other_year=float(_writes_only_other_years(intent.years, f"{folded} | {headers}")),
         document_hint=float(unit.hint_match),
         place_match=float(same_place(place, shape.place)),
         place_conflict=float(shape.place is not None and place is not None and not same_place(place, shape.place)),
-        excluded_present=_excluded_present(intent, terms, present),
+        excluded_present=_excluded_present(intent, present),
         name_written=float(any(_writes_name(n, words) for n in (shape.place, *intent.names) if n)),
         number_match=float(named_here),
         number_conflict=float(bool(intent.document_refs) and not named_here and bool(own_refs(unit.meta))),
@@ -394,7 +395,7 @@ def featurize(
         year_match=float(shape.year and bool(_YEAR_RE.search(unit.text))),
         person_match=float(shape.person and bool(_NAME_RE.search(unit.text[1:]))),
         number_asked_match=float(shape.document_number and bool(_DOC_NUMBER_RE.search(unit.text))),
-        names_signer=float(bool(signer) and signer in folded_text(unit.text)),
+        names_signer=float(bool(signer) and signer in folded),
         signature_block=float(bool(section_path) and section_path[-1] == SIGNATURE_SECTION),
         header_block=float(getattr(unit.item.chunk, "ordinal", None) == 0 and not section_path),
         number_kind_match=float(code is not None and any(code in n.split("/")[-1] or f"-{code}" in n for n in numbers_written)),
