@@ -16,13 +16,22 @@ from dataclasses import dataclass, fields
 from assistant.document_refs import own_refs, refers_to
 from assistant.passages import Figure, Unit, figures_in
 from assistant.places import asked_place, place_of, same_place
-from assistant.query import QueryIntent
+from assistant.query import STOP_WORDS, QueryIntent, spelled_word
 from assistant.retriever import folded_text, period_relation
 from assistant.terms import TermWeights, tokens
 from ingest.chunking import SIGNATURE_SECTION
 
 # What the question asks for, read from its question words (folded).
 _ASKED_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+([a-z%]+)")
+# Words that follow "bao nhiêu" / "mấy" without being what it counts: "tăng bao nhiêu so với cùng kỳ",
+# "bao nhiêu mỗi năm", "đứng thứ mấy cả nước", "bao nhiêu theo Quyết định …", "bao nhiêu phần trăm" (read as "%").
+# Two stop words fold onto units: "hả" / "ha" (hectares), "do" / "độ" (degrees).
+_NOT_ASKED_UNITS = (STOP_WORDS - {"ha", "do"}) | {"so", "moi", "ca", "phan", "lan"}
+# A number that names a place rather than counts: "số 76 Hàng Buồm".
+_ADDRESS_NUMBER_RE = re.compile(r"\bsố\s*$", re.IGNORECASE)
+_CAPITALISED_NEXT_RE = re.compile(r"\s+[A-ZÀ-ỸĐ]")
+# A column header or a label cell that states a unit: "Giá trị (nghìn USD)", "đồng/lượt/khách".
+_STATED_UNIT_RE = re.compile(r"\([^)]*[^\W\d_%][^)]*\)|%|\w+\s*/\s*\w+")
 # Words that ask an amount of money whatever its scale ("bao nhiêu tiền", "bao nhiêu đồng"), and the first words
 # of the units documents write money in. A scale asked alone ("bao nhiêu nghìn …", "mấy triệu …") may count
 # tonnes or people: it matches only itself.
@@ -32,7 +41,9 @@ _SCALES = frozenset({"nghin", "ngan", "trieu", "ty", "ti", "van"})
 _PERCENT_ASKED_RE = re.compile(r"%|phan tram|\bty le\b|\bti le\b|\btoc do\b|\bty trong\b")
 _DATE_ASKED_RE = re.compile(r"\bngay (?:nao|may|thang nao)\b|\bkhi nao\b|\bbao gio\b|\bthoi (?:gian|diem|han) nao\b|\bluc nao\b")
 _YEAR_ASKED_RE = re.compile(r"\bnam nao\b|\bnam may\b")
-_AUTHOR_ASKED_RE = re.compile(r"(?:^|\s)(?:ai|nguoi nao)(?:\s|$|\?)|\bky\b|\btac gia\b|\bcua ai\b")
+# "ký" (signs) folds onto "kỳ" (cùng kỳ), "ký" of "đăng ký", "ký hiệu", "kỹ thuật", "kỷ niệm": alone it asks
+# no person. "Ai ký …" is asked by "ai".
+_AUTHOR_ASKED_RE = re.compile(r"(?:^|\s)(?:ai|nguoi nao)(?:\s|$|\?)|\btac gia\b|\bcua ai\b|\bnguoi ky\b|\bky boi\b")
 _NUMBER_ASKED_RE = re.compile(r"\bso (?:hieu|may|bao nhieu)\b|\bky hieu\b")
 # Values of those kinds in a passage.
 _DATE_RE = re.compile(
@@ -87,7 +98,7 @@ class UnitFeatures:
     has_figure: float
     figure_missing: float  # a figure is asked and the unit has none
     unit_match: float  # the unit counts in the unit asked ("bao nhiêu ha", "%")
-    unit_conflict: float  # a unit is asked and the unit's figures are all in other units
+    unit_conflict: float  # a unit is asked and the unit's figures are all in other units (0.5: their column names none)
     date_match: float  # a date is asked and the unit writes one
     year_match: float  # a year is asked ("năm nào") and the unit writes one
     person_match: float  # a person is asked and the unit names one
@@ -127,7 +138,7 @@ class AskedShape:
 
 def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
     folded = intent.folded
-    units = [m.group(1) for m in _ASKED_UNIT_RE.finditer(folded) if m.group(1) not in ("phan", "nam", "lan")]
+    units = [m.group(1) for m in _ASKED_UNIT_RE.finditer(folded) if m.group(1) not in _NOT_ASKED_UNITS]
     if _PERCENT_ASKED_RE.search(folded):
         units.append("%")
     code = _KIND_CODE_ASKED_RE.search(folded)
@@ -260,32 +271,59 @@ def _same_unit(asked: str, written: str) -> bool:
     return asked == written or (asked in _MONEY_ASKED and written in _MONEY_WRITTEN)
 
 
-def _units_match(asked: Sequence[str], unit: Unit) -> tuple[bool, bool]:
+def _written_units(text: str) -> list[tuple[str, ...]]:
+    """The unit words of each figure that counts something, abbreviations spelled out as the question's are
+    ("320 DN" → "doanh nghiep"); a figure with no unit gives (). Address numbers ("số 76 Hàng Buồm") are left out."""
+    units = []
+    for fig in figures_in(text):
+        if _ADDRESS_NUMBER_RE.search(text[: fig.start]) and _CAPITALISED_NEXT_RE.match(text, fig.end):
+            continue
+        units.append(tuple(" ".join(spelled_word(w) for w in fig.unit).split()))
+    return units
+
+
+def _units_match(asked: Sequence[str], unit: Unit) -> tuple[float, float]:
+    """(match, conflict) of the units asked with the unit's figures."""
     if not asked:
-        return False, False
-    figures = figures_in(unit.text)
-    written = [fig.unit[0] if fig.unit else "" for fig in figures]
+        return 0.0, 0.0
+    units = _written_units(unit.text)
+    written = [u[0] if u else "" for u in units]
     if not written:
-        return False, False
+        return 0.0, 0.0
     # "12.000 nghìn tấn" counts tonnes at a scale: it answers "bao nhiêu tấn" as well as "bao nhiêu nghìn".
-    counted = [fig.unit[1] for fig in figures if len(fig.unit) > 1 and fig.unit[0] in _SCALES]
+    counted = [u[1] for u in units if len(u) > 1 and u[0] in _SCALES]
     if any(_same_unit(a, w) for a in asked for w in written + counted if w):
-        return True, False
+        return 1.0, 0.0
     if "" in written:
         # A bare number's unit stands in its column's header ("Giá trị (nghìn USD)") or its row's label
-        # ("Diện tích (km²) | 284,11"). Found there, it matches; a column whose header says no such unit
-        # conflicts; with no header to read, the number's unit is unknown, which is no conflict.
+        # ("Diện tích (km²) | 284,11", "| đồng/lượt/khách | 20.000 |"). Found there, it matches; a header or
+        # label that states another unit conflicts. A header that states none ("Tọa độ X", but also "Dân số"
+        # over a count of people) is half a conflict; with no header to read, the unit is unknown.
         around = _bare_number_headers(unit)
         if around is None:
-            around = folded_text(f"{unit.text} {unit.context}")
-            return _names_unit(asked, around), False
-        return (True, False) if _names_unit(asked, around) else (False, True)
-    return False, True
+            return float(_names_unit(asked, folded_text(f"{unit.text} {unit.context}"))), 0.0
+        if _names_unit(asked, around):
+            return 1.0, 0.0
+        return 0.0, 1.0 if _STATED_UNIT_RE.search(around) else 0.5
+    return 0.0, 1.0
+
+
+def share_conflict(shape: AskedShape, unit: Unit) -> bool:
+    """A percentage asked where every figure is an amount, or an amount ("bao nhiêu người") asked where every figure
+    is a percentage ("96,51% dân số"). Figures whose unit stands elsewhere (a bare table cell) leave it open."""
+    asked = shape.units
+    units = _written_units(unit.text)
+    if not shape.figure or not asked or not units or any(not u for u in units):
+        return False
+    shares = [u[0] == "%" for u in units]
+    if set(asked) == {"%"}:
+        return not any(shares)
+    return "%" not in asked and all(shares)
 
 
 def _names_unit(asked: Sequence[str], folded: str) -> bool:
-    words = set(tokens(folded))
-    return any(a in words or (a == "%" and "%" in folded) for a in asked)
+    words = {spelled_word(w).split()[0] for w in tokens(folded)}
+    return any(_same_unit(a, w) for a in asked for w in words) or ("%" in asked and "%" in folded)
 
 
 def _writes_name(name: str, words: Sequence[str]) -> bool:
@@ -353,7 +391,7 @@ def featurize(
     named_here = any(refers_to(ref, unit.meta) for ref in intent.document_refs)
     identifiers = [n for n in intent.numbers if n not in ("1",)]
     ident_present = sum(1 for n in identifiers if n in present) / len(identifiers) if identifiers else 0.0
-    unit_match, unit_conflict = _units_match(shape.units, unit) if shape.figure else (False, False)
+    unit_match, unit_conflict = _units_match(shape.units, unit) if shape.figure else (0.0, 0.0)
     dense = unit.dense if unit.dense is not None else 0.0
     signer = folded_text(str(unit.meta.get("signer") or ""))
     section_path = unit.meta.get("section_path") or []

@@ -24,6 +24,10 @@ _NOT_FIGURE_AFTER_RE = re.compile(
     r"(?:[/-][A-ZĐ]|[/-]\d{1,2}[/-](?:19|20)\d{2}\b|\s+năm\s+(?:19|20)\d{2}\b)", re.IGNORECASE
 )
 _DATE_BEFORE_RE = re.compile(r"\bngày\s*$", re.IGNORECASE)
+# Telephone numbers ("Hỗ trợ: (028) 3930.3279 _ 0906.229966" in a legal database's footer): no figures.
+# A number starting 0 with 9 to 11 digits in groups is a telephone number: no quantity is written so.
+_PHONE_RE = re.compile(r"\(0\d{1,3}\)\s*\d{3,4}[. ]?\d{3,4}|(?<![\d.,])0\d{2,3}(?:[. ]?\d{2,6}){1,3}(?!\d)")
+_PHONE_DIGITS = range(9, 12)
 # A heading or list number opening a passage ("3. Rà soát", "3.4 Tập trung"): an ordinal, not a figure.
 _HEADING_NUMBER_RE = re.compile(r"\s*(?:\d{1,2}(?:\.\d{1,2})*[.)]\s|\d{1,2}(?:\.\d{1,2})+\s)")
 _UNIT_WORD_RE = re.compile(r"%|[^\W\d_]+")
@@ -45,16 +49,20 @@ class Figure:
 
 
 def _unit_after(text: str, end: int) -> tuple[str, ...]:
-    words = _UNIT_WORD_RE.findall(text[end : end + 30])
+    # A table cell ends a figure's unit: in "| 14. | Lai Châu | 2068 |" the place is the next cell, not what 14 counts.
+    words = _UNIT_WORD_RE.findall(text[end : end + 30].split("|", 1)[0])
     return tuple(fold(w) for w in words[:2])
 
 
 def figures_in(text: str) -> list[Figure]:
-    """Figures of a passage: not years, dates, document numbers, "6 tháng", or a heading's number."""
+    """Figures of a passage: not years, dates, document numbers, telephone numbers, "6 tháng", or a heading's number."""
     found = []
     heading = _HEADING_NUMBER_RE.match(text)
+    phones = [m.span() for m in _PHONE_RE.finditer(text) if sum(c.isdigit() for c in m.group(0)) in _PHONE_DIGITS]
     for match in _FIGURE_RE.finditer(text, heading.end() if heading else 0):
         raw = match.group(0)
+        if any(start <= match.start() < end for start, end in phones):
+            continue
         if _YEAR_RE.match(raw) or _PERIOD_NUMBER_RE.match(text, match.end()):
             continue
         if _NOT_FIGURE_AFTER_RE.match(text, match.end()) or _DATE_BEFORE_RE.search(text[: match.start()]):

@@ -255,6 +255,11 @@ def _spell_short_periods(folded: str) -> str:
     return _HALF_SPAN_RE.sub(half, _SHORT_SPAN_RE.sub(short, folded))
 
 
+def spelled_word(word: str) -> str:
+    """One folded word with an official's abbreviation spelled out ("dn" → "doanh nghiep"), else itself."""
+    return _EXPANSIONS.get(word, word)
+
+
 def expand_shorthand(folded: str) -> str:
     """Officials' shorthand spelled out in folded text ("kt-xh" → "kinh te xa hoi", "gđ 21-25" → a period)."""
     folded = _spell_short_periods(folded)

@@ -269,11 +269,13 @@ def main() -> None:
         manifest = _manifest_for(discovery.files)
         indexed = {o.source for o in summary.outcomes if o.status in ("added", "updated")}
         texts: list[str] = []
+        chars_of: dict[str, int] = {}  # characters of each indexed document's embedding texts
         for path in discovery.files:
             if path.name in indexed:
                 prepared = prepare_document(path, manifest=manifest, count_tokens=embeddings.count_tokens,
                                             max_tokens=400)
                 texts.extend(prepared.embedding_texts)
+                chars_of[path.name] = sum(len(t) for t in prepared.embedding_texts)
         t0, c0 = time.perf_counter(), time.process_time()
         for start in range(0, len(texts), EMBED_BATCH):
             embeddings.inner.embed_documents(texts[start : start + EMBED_BATCH])  # type: ignore[attr-defined]
@@ -306,6 +308,24 @@ def main() -> None:
         cpu_early, cpu_end = timeline.cpu_ms(early, width), timeline.cpu_ms(n, width)
         print(f"CPU per document near document {early}: {cpu_early:7.1f} ms; near document {n}: {cpu_end:7.1f} ms; "
               f"late / early {cpu_end / cpu_early:.2f}")
+    # The late window also holds the five bundled documents (7-59 kB against an archive document's 10 kB), and
+    # the archive's later documents hold more text (preparing them costs about 1.5 times as much, in any
+    # order): per 10,000 characters of text indexed the overhead compares like with like.
+    def per_text(per_document_ms: float, position: int) -> tuple[float, float]:
+        end = max(min(position, n), 1)
+        start = max(end - width, 0)
+        chars = sum(chars_of.get(name, 0) for name in timeline.names[start:end])
+        return per_document_ms * (end - start) / max(chars, 1) * 10_000, chars / max(end - start, 1)
+
+    (early_text, early_chars), (end_text, end_chars) = per_text(at_early, early), per_text(at_end, n)
+    print(f"text per document near document {early}: {early_chars:,.0f} characters; near document {n}: "
+          f"{end_chars:,.0f} ({end_chars / early_chars:.2f}×)")
+    print(f"overhead per 10,000 characters near document {early}: {early_text:.1f} ms; near document {n}: "
+          f"{end_text:.1f} ms; late / early {end_text / early_text:.2f}")
+    if args.fake_embeddings:
+        cpu_early_text, cpu_end_text = per_text(cpu_early, early)[0], per_text(cpu_end, n)[0]
+        print(f"CPU per 10,000 characters near document {early}: {cpu_early_text:.1f} ms; near document {n}: "
+              f"{cpu_end_text:.1f} ms; late / early {cpu_end_text / cpu_early_text:.2f}")
     print(upserts.report())
     print(f"overhead per document, median / max: {statistics.median(overheads) * 1000:.1f} / "
           f"{max(overheads) * 1000:.1f} ms (the max holds a commit)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from assistant.answer_model import AnswerModel
-from assistant.answerer import ScoredUnit, Selection, compose
+from assistant.answerer import ScoredUnit, Selection, candidate_units, compose
 from assistant.features import asked_shape, featurize_all
 from assistant.passages import units_of
 from assistant.query import understand
@@ -82,3 +82,22 @@ def test_a_who_signed_question_weighs_the_passage_naming_the_signer_wherever_it_
     units = candidate_units(intent, shape, ranked, lambda source: chunks if source == "qd.txt" else [])
 
     assert any("Đinh Công Sứ" in u.text for u in units), [u.text for u in units]
+
+
+def test_a_share_never_answers_an_amount_nor_an_amount_a_share() -> None:
+    texts = ["Tỷ lệ người dân tham gia bảo hiểm y tế đạt 95% dân số.", "Dân số toàn tỉnh có 1.250.000 người."]
+    items = [
+        RankedChunk(SimpleNamespace(chunk_id=f"d.txt#{i}", source="d.txt", text=t, section="", metadata={}), 1.0, i + 1, i + 1,
+                    {"source": "d.txt", **META}, dense_score=0.8)
+        for i, t in enumerate(texts)
+    ]
+
+    def candidates(question: str) -> list[str]:
+        intent = understand(question)
+        return [u.text for u in candidate_units(intent, asked_shape(intent, []), items, lambda source: [])]
+
+    assert candidates("Dân số của tỉnh là bao nhiêu người?") == [texts[1]]
+    assert candidates("Tỷ lệ tham gia bảo hiểm y tế là bao nhiêu?") == [texts[0]]
+    # Asked both, or neither kind named, both stay.
+    assert candidates("Dân số bao nhiêu người, tỷ lệ tham gia bảo hiểm y tế bao nhiêu %?") == texts
+    assert candidates("Bảo hiểm y tế thế nào?") == texts

@@ -93,9 +93,33 @@ def test_a_bare_number_in_a_table_takes_its_unit_from_its_own_column() -> None:
     place = _row("| 2 | Cửa sông A | 2209277 | 603812 |", ["TT", "Địa điểm quan trắc", "Tọa độ X", "Tọa độ Y"], "b.txt", 1)
     found = _features("Giá trị xuất khẩu chè là bao nhiêu nghìn USD?", value)
     assert found[value.chunk.text].unit_match == 1.0
-    # Its columns say what the bare numbers count: coordinates are no count of sampling points.
+    # Columns that state no unit leave what the bare numbers count in doubt: coordinates are half a conflict
+    # with a count of sampling points, a stated unit ("nghìn USD" asked in tonnes) a whole one.
     points = _features("Quan trắc tại bao nhiêu vị trí?", place)
-    assert (points[place.chunk.text].unit_match, points[place.chunk.text].unit_conflict) == (0.0, 1.0)
+    assert (points[place.chunk.text].unit_match, points[place.chunk.text].unit_conflict) == (0.0, 0.5)
+    tonnes = _features("Giá trị xuất khẩu chè là bao nhiêu tấn?", value)
+    assert tonnes[value.chunk.text].unit_match == 1.0
+    weight = _features("Xuất khẩu chè bao nhiêu kg?", value)
+    assert weight[value.chunk.text].unit_conflict == 1.0
+
+
+def test_the_unit_is_what_the_figure_counts_not_the_word_after_bao_nhieu() -> None:
+    share = _item("Tỷ lệ tham gia bảo hiểm y tế đạt 95% dân số.", "a.txt")
+    people = _features("Dân số của tỉnh là bao nhiêu người?", share)
+    assert people[share.chunk.text].unit_conflict == 1.0
+    # "so với", "mỗi năm" follow "bao nhiêu" without being a unit.
+    growth = _features("Xuất khẩu tăng bao nhiêu so với cùng kỳ?", share)
+    assert (growth[share.chunk.text].unit_match, growth[share.chunk.text].unit_conflict) == (0.0, 0.0)
+    # An official's abbreviation counts what its words do.
+    firms = _item("Có 410 DN đăng ký thành lập mới.", "b.txt")
+    found = _features("Bao nhiêu doanh nghiệp thành lập mới?", firms)
+    assert found[firms.chunk.text].unit_match == 1.0
+
+
+def test_an_address_or_the_next_cell_is_not_what_a_figure_counts() -> None:
+    fee = _row("| 2 | Nhà văn hóa, số 15 Lê Lợi | đồng/người | 30.000 |", ["TT", "Điểm", "Đơn vị tính", "Mức thu"], "a.txt", 0)
+    found = _features("Vé vào nhà văn hóa là bao nhiêu tiền?", fee)
+    assert (found[fee.chunk.text].unit_match, found[fee.chunk.text].unit_conflict) == (1.0, 0.0)
 
 
 def test_a_year_inside_a_plans_period_is_no_conflict() -> None:
@@ -185,3 +209,15 @@ def test_phrase_run_is_the_longest_run_of_question_words_in_order() -> None:
         terms = [rng.choice("abcd") for _ in range(rng.randint(0, 7))]
         words = [rng.choice("abcde") for _ in range(rng.randint(0, 25))]
         assert _longest_run(terms, words) == _longest_run_by_every_start(terms, words)
+
+
+def test_ky_asks_a_person_only_as_who_signs() -> None:
+    # "ký" folds onto "kỳ", "đăng ký", "ký hiệu" and "kỷ niệm": only "ai ký" / "người ký" asks a signer.
+    assert asked_shape(understand("Ai ký quyết định về giá đất?"), PLACES).person
+    assert asked_shape(understand("Người ký nghị quyết là ai?"), PLACES).person
+    for question in (
+        "Vốn đăng ký của doanh nghiệp mới tăng bao nhiêu so với cùng kỳ?",
+        "Công trình có ký hiệu là gì?",
+        "Năm 2025 kỷ niệm bao nhiêu năm thành lập tỉnh?",
+    ):
+        assert not asked_shape(understand(question), PLACES).person, question

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.passages import split_units
+from assistant.passages import figures_in, split_units
 
 
 def test_a_bold_lead_and_a_bold_heading_end_their_units() -> None:
@@ -24,3 +24,11 @@ def test_emphasis_inside_a_sentence_is_only_styling() -> None:
         "Tăng trưởng 9 tháng ước đạt 8,19%, thuộc nhóm cao nhất cả nước.",
         "Vốn đạt THƯ VIỆN số liệu.",
     ]
+
+
+def test_telephone_numbers_and_the_next_table_cell_are_not_figures_or_units() -> None:
+    assert figures_in("- Hỗ trợ: (028) 3930.3279 _ 0906.229966") == []
+    assert figures_in("Điện thoại: 0275.3822.123") == []
+    assert [f.raw for f in figures_in("Có 02 xã đạt 19 tiêu chí; GRDP tăng 0,5%.")] == ["02", "19", "0,5"]
+    row = figures_in("| 14. | Lai Châu | 1751 | 94,9% |")
+    assert [(f.raw, f.unit) for f in row] == [("14", ()), ("1751", ()), ("94,9", ("%",))]

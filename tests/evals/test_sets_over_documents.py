@@ -84,6 +84,7 @@ def test_the_final_sets_are_never_trained_on() -> None:
         "archive_blind4.jsonl",
         "archive_blind5.jsonl",
         "archive_blind6.jsonl",
+        "archive_blind7.jsonl",
         "comparisons_blind.jsonl",
         "comparisons_blind2.jsonl",
         "comparisons_blind3.jsonl",

@@ -405,3 +405,20 @@ def test_vectors_no_commit_lists_never_answer_even_when_they_crowd_the_nearest(
     hits = index.dense_search(vector, 2)
     assert [h.chunk.text for h in hits][:1] == ["Kim ngạch xuất khẩu năm 2025 đạt 1.850 triệu USD."]
     assert len(hits) == 2 and {h.chunk.source for h in hits} == {"a.txt"}
+
+
+def test_the_registry_file_holds_every_field_of_each_document(open_index: OpenIndex, versions: Versions) -> None:
+    # The registry entries are built field by field (not by dataclasses.asdict, too slow at archive scale):
+    # a field added to IndexedDocument must still reach the file, and read back as it was.
+    from dataclasses import asdict
+
+    from vectorstore.index import REGISTRY_FILE, _document_entry
+
+    index = open_index()
+    versions("a_v1", "a.txt").add_to(index)
+    versions("b", "b.txt").add_to(index)
+    registry = json.loads((index.index_dir / REGISTRY_FILE).read_text(encoding="utf-8"))
+    for document in index.documents():
+        expected = {k: v for k, v in asdict(document).items() if k != "source"}
+        assert registry["documents"][document.source] == json.loads(json.dumps(expected, ensure_ascii=False))
+        assert _document_entry(document.source, registry["documents"][document.source]) == document
