@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from assistant.document_refs import own_refs, refers_to
 from assistant.passages import Figure, Unit, figures_in
@@ -27,9 +28,10 @@ _ASKED_UNIT_RE = re.compile(r"\b(?:bao nhieu|may)\s+([a-z%]+)")
 # "bao nhiêu mỗi năm", "đứng thứ mấy cả nước", "bao nhiêu theo Quyết định …", "bao nhiêu phần trăm" (read as "%").
 # Two stop words fold onto units: "hả" / "ha" (hectares), "do" / "độ" (degrees).
 _NOT_ASKED_UNITS = (STOP_WORDS - {"ha", "do"}) | {"so", "moi", "ca", "phan", "lan"}
-# A number that names a place rather than counts: "số 76 Hàng Buồm".
+# A number that names a place rather than counts: "số 76 Hàng Buồm" (a name follows: a capital, then lower case;
+# "tổng số 4.143 DN" counts).
 _ADDRESS_NUMBER_RE = re.compile(r"\bsố\s*$", re.IGNORECASE)
-_CAPITALISED_NEXT_RE = re.compile(r"\s+[A-ZÀ-ỸĐ]")
+_CAPITALISED_NEXT_RE = re.compile(r"\s+[A-ZÀ-ỸĐ][a-zà-ỹđ]")
 # A column header or a label cell that states a unit: "Giá trị (nghìn USD)", "đồng/lượt/khách".
 _STATED_UNIT_RE = re.compile(r"\([^)]*[^\W\d_%][^)]*\)|%|\w+\s*/\s*\w+")
 # Words that ask an amount of money whatever its scale ("bao nhiêu tiền", "bao nhiêu đồng"), and the first words
@@ -271,15 +273,17 @@ def _same_unit(asked: str, written: str) -> bool:
     return asked == written or (asked in _MONEY_ASKED and written in _MONEY_WRITTEN)
 
 
-def _written_units(text: str) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=16384)
+def _written_units(text: str) -> tuple[tuple[str, ...], ...]:
     """The unit words of each figure that counts something, abbreviations spelled out as the question's are
-    ("320 DN" → "doanh nghiep"); a figure with no unit gives (). Address numbers ("số 76 Hàng Buồm") are left out."""
+    ("320 DN" → "doanh nghiep"); a figure with no unit gives (). Address numbers ("số 76 Hàng Buồm") are left out.
+    Cached: the same units come back question after question, and the candidate filter and the features both read them."""
     units = []
     for fig in figures_in(text):
-        if _ADDRESS_NUMBER_RE.search(text[: fig.start]) and _CAPITALISED_NEXT_RE.match(text, fig.end):
+        if _ADDRESS_NUMBER_RE.search(text, max(0, fig.start - 12), fig.start) and _CAPITALISED_NEXT_RE.match(text, fig.end):
             continue
         units.append(tuple(" ".join(spelled_word(w) for w in fig.unit).split()))
-    return units
+    return tuple(units)
 
 
 def _units_match(asked: Sequence[str], unit: Unit) -> tuple[float, float]:

@@ -24,8 +24,8 @@ _NOT_FIGURE_AFTER_RE = re.compile(
     r"(?:[/-][A-ZĐ]|[/-]\d{1,2}[/-](?:19|20)\d{2}\b|\s+năm\s+(?:19|20)\d{2}\b)", re.IGNORECASE
 )
 _DATE_BEFORE_RE = re.compile(r"\bngày\s*$", re.IGNORECASE)
-# Telephone numbers ("Hỗ trợ: (028) 3930.3279 _ 0906.229966" in a legal database's footer): no figures.
-# A number starting 0 with 9 to 11 digits in groups is a telephone number: no quantity is written so.
+# Telephone numbers ("Hỗ trợ: (028) 3930.3279 _ 0906.229966" in a legal database's footer) are no figures: a
+# number starting with 0 and holding 9 to 11 digits in groups is one, as no quantity is written so.
 _PHONE_RE = re.compile(r"\(0\d{1,3}\)\s*\d{3,4}[. ]?\d{3,4}|(?<![\d.,])0\d{2,3}(?:[. ]?\d{2,6}){1,3}(?!\d)")
 _PHONE_DIGITS = range(9, 12)
 # A heading or list number opening a passage ("3. Rà soát", "3.4 Tập trung"): an ordinal, not a figure.
