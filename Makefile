@@ -10,7 +10,7 @@ HELDOUT_SETS := $(sort $(wildcard evals/holdout*.jsonl))
 # question sets written over them: provinces_final.jsonl is the untouched one, measured once per stop.
 PROVINCES ?= ../shared/corpora/provinces
 PROVINCE_SETS := evals/provinces_dev.jsonl evals/provinces_final.jsonl
-# Fifty documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
+# Fifty-five documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
 # taken out of the archive into the eval's data folder, never into the project.
 ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl evals/archive_blind.jsonl evals/archive_blind2.jsonl evals/archive_blind3.jsonl evals/archive_blind4.jsonl evals/archive_blind5.jsonl evals/archive_blind6.jsonl evals/archive_blind7.jsonl
 # Questions that compare one indicator across the bundled documents (answered from the indicator table).
