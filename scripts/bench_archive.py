@@ -253,9 +253,7 @@ def main() -> None:
             hnsw_override(args.hnsw)
         embeddings.inner.embed_query("khởi động")  # type: ignore[attr-defined]  # load the model outside every timing
         timeline = Timeline(embeddings)
-        # The bundled five first: they are 1 to 6 times an archive document's size, and in the last window they
-        # would make "overhead near document 1,000" partly a measure of their size.
-        paths = [settings.corpus_dir, root / "archive" / "chosen"]
+        paths = [root / "archive" / "chosen", settings.corpus_dir]
 
         print(f"start: {load()}; fake vectors: {args.fake_vectors if args.fake_embeddings else 'no'}; "
               f"HNSW override: {args.hnsw}")

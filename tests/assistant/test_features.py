@@ -114,7 +114,7 @@ def test_the_unit_is_what_the_figure_counts_not_the_word_after_bao_nhieu() -> No
     firms = _item("Có 410 DN đăng ký thành lập mới.", "b.txt")
     found = _features("Bao nhiêu doanh nghiệp thành lập mới?", firms)
     assert found[firms.chunk.text].unit_match == 1.0
-    total = _item("Toàn tỉnh có tổng số 4.143 DN đang hoạt động.", "c.txt")
+    total = _item("Toàn tỉnh có tổng số 2.530 DN đang hoạt động.", "c.txt")
     assert _features("Có bao nhiêu doanh nghiệp đang hoạt động?", total)[total.chunk.text].unit_match == 1.0
 
 
