@@ -10,11 +10,11 @@ HELDOUT_SETS := $(sort $(wildcard evals/holdout*.jsonl))
 # question sets written over them: provinces_final.jsonl is the untouched one, measured once per stop.
 PROVINCES ?= ../shared/corpora/provinces
 PROVINCE_SETS := evals/provinces_dev.jsonl evals/provinces_final.jsonl
-# Fifty-five documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
+# Sixty documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
 # taken out of the archive into the eval's data folder, never into the project.
-ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl evals/archive_blind.jsonl evals/archive_blind2.jsonl evals/archive_blind3.jsonl evals/archive_blind4.jsonl evals/archive_blind5.jsonl evals/archive_blind6.jsonl evals/archive_blind7.jsonl
+ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl evals/archive_blind.jsonl evals/archive_blind2.jsonl evals/archive_blind3.jsonl evals/archive_blind4.jsonl evals/archive_blind5.jsonl evals/archive_blind6.jsonl evals/archive_blind7.jsonl evals/archive_blind8.jsonl
 # Questions that compare one indicator across the bundled documents (answered from the indicator table).
-BUNDLED_SETS := $(HELDOUT_SETS) evals/comparisons.jsonl evals/comparisons_blind.jsonl evals/comparisons_blind2.jsonl evals/comparisons_blind3.jsonl evals/comparisons_blind4.jsonl evals/comparisons_blind5.jsonl evals/comparisons_blind6.jsonl
+BUNDLED_SETS := $(HELDOUT_SETS) evals/comparisons.jsonl evals/comparisons_blind.jsonl evals/comparisons_blind2.jsonl evals/comparisons_blind3.jsonl evals/comparisons_blind4.jsonl evals/comparisons_blind5.jsonl evals/comparisons_blind6.jsonl evals/comparisons_blind7.jsonl
 
 .PHONY: setup setup-dev run ingest serve test lint typecheck unit eval train bench clean
 

@@ -85,11 +85,13 @@ def test_the_final_sets_are_never_trained_on() -> None:
         "archive_blind5.jsonl",
         "archive_blind6.jsonl",
         "archive_blind7.jsonl",
+        "archive_blind8.jsonl",
         "comparisons_blind.jsonl",
         "comparisons_blind2.jsonl",
         "comparisons_blind3.jsonl",
         "comparisons_blind4.jsonl",
         "comparisons_blind5.jsonl",
         "comparisons_blind6.jsonl",
+        "comparisons_blind7.jsonl",
     }
     assert {"dataset.jsonl", "provinces_dev.jsonl", "archive_blind2.jsonl"} <= names
