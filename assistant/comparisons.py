@@ -706,6 +706,40 @@ def comparison_found(comparisons: Sequence[Comparison]) -> bool:
     return bool(comparisons) and not unstated_periods(comparisons)
 
 
+def _stands_for(have: str | None, asked: str) -> bool:
+    """A passage of a document covering `have` stands for the period asked: the same period, or a part of
+    the same year ("9 tháng năm 2021" asked, the 2021 article quoted). A plan period does not stand for a year
+    inside it: the 2021-2025 resolution quoted for "năm 2025" is one side, not two."""
+    have_key, asked_key = _period_key(have), _period_key(asked)
+    if not have_key:
+        return False
+    if have_key == asked_key:
+        return True
+    years = [re.search(r"(?:19|20)\d{2}$", k) for k in (have_key, asked_key)]
+    if not all(years) or "-" in have_key + asked_key:
+        return False
+    return years[0].group(0) == years[1].group(0)  # type: ignore[union-attr]
+
+
+def sides_unquoted(periods: Sequence[str], quoted_periods: Sequence[str | None]) -> tuple[str, ...]:
+    """The periods a comparison names (two or more) that no quoted passage's document covers: a side the
+    answer would leave out. One period named is no comparison of sides."""
+    if len(periods) < 2:
+        return ()
+    return tuple(p for p in periods if not any(_stands_for(h, p) for h in quoted_periods))
+
+
+def refuse_one_sided(unquoted: Sequence[str], answer: str, question: str) -> str:
+    """A comparison answered by passages of one side only opens as a refusal: the official sees what was
+    found and that the other side was not."""
+    folded_question = fold(question)
+    sides = ", ".join(_asked_period_phrase(p, folded_question, question).lower() for p in unquoted)
+    return (
+        f"Không so sánh được: không tìm thấy đoạn nào trong các văn bản đã nạp ghi nội dung này cho {sides}. "
+        f"Đoạn liên quan nhất tìm được:\n{answer}"
+    )
+
+
 def _asked_period_phrase(period: str, folded_question: str, question: str) -> str:
     # "kế hoạch 5 năm" was resolved to the plan period of the indexed documents: a year no quote bears out
     # must not appear in the answer.

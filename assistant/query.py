@@ -161,7 +161,8 @@ _EXCLUSION_RE = re.compile(r"\(\s*(?:chu\s+)?khong\s+phai\b([^)]*)\)")
 # "Ai phát biểu …?", "người nào …": the answer names a person.
 _PERSON_QUESTION_RE = re.compile(r"(?:^|[^\w])ai\b|\bnguoi nao\b|\bdo ai\b|\bla ai\b")
 # "Who signed / who wrote": answered from the document's signature block.
-AUTHOR_QUESTION_RE = re.compile(r"\bai ky\b|nguoi ky|do ai|la cua ai|cua ai\b|tac gia|ai viet|ky boi")
+# Whole words only: "bài viết" (an article) folds to "bai viet", which holds "ai viet".
+AUTHOR_QUESTION_RE = re.compile(r"\b(?:ai ky|nguoi ky|do ai|la cua ai|cua ai|tac gia|ai viet|ky boi)\b")
 _FOLLOWUP_START_RE = re.compile(r"^(?:the |vay |con |va |nhung )?(?:con|the con|vay con|va|con ve)\b")
 # A follow-up that writes its own question word ("huyện nào", "bao nhiêu", "là gì").
 _OWN_QUESTION_RE = re.compile(r"\b(?:nao|bao nhieu|may|gi|ai|dau)\b")

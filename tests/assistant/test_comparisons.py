@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from assistant.comparisons import Comparison, _filled_from_top_units, asks_comparison, compose_comparison
+from assistant.comparisons import (
+    Comparison,
+    _filled_from_top_units,
+    asks_comparison,
+    compose_comparison,
+    sides_unquoted,
+)
 from assistant.indicators import IndicatorGroup
 from assistant.query import named_periods
 from assistant.terms import TermWeights
@@ -79,6 +85,27 @@ def test_a_comparison_quotes_each_documents_figure_with_its_own_citation(corpus_
         n = int(line.rsplit("[", 1)[1].rstrip("]"))
         assert figure in result.citations[n - 1].quote  # each figure is in the passage its citation quotes
     assert "không tự tính" in result.answer  # no arithmetic of its own
+
+
+def test_a_side_is_quoted_by_a_document_of_that_period_or_of_that_year() -> None:
+    assert sides_unquoted(("2020", "2021"), ["2020"]) == ("2021",)
+    # The article of 2021 reports nine months of it; the 6-month report stands for its own period.
+    assert sides_unquoted(("9 tháng năm 2021", "2020"), ["2021", "2020"]) == ()
+    assert sides_unquoted(("6 tháng đầu năm 2023", "2021-2025"), ["6 tháng đầu năm 2023", "2021-2025"]) == ()
+    # The five-year resolution is one side: its target for 2025 is not this year's resolution.
+    assert sides_unquoted(("2021-2025", "2025"), ["2021-2025", None]) == ("2025",)
+    # One period named compares no sides.
+    assert sides_unquoted(("2020",), ["2025"]) == ()
+
+
+@pytest.mark.slow
+def test_a_comparison_answered_by_one_sides_passages_is_refused(corpus_assistant: Assistant) -> None:
+    result = corpus_assistant.answer("Khu công nghiệp Phú Thuận: kế hoạch 2021-2025 và năm 2023 nói gì?")
+    assert not result.found
+    assert result.answer.startswith("Không so sánh được: không tìm thấy đoạn nào")
+    assert "năm 2023" in result.answer.splitlines()[0]
+    # What was found is still quoted, with its citation, for the official to read.
+    assert "Phú Thuận" in result.answer and result.citations
 
 
 @pytest.mark.slow

@@ -115,6 +115,12 @@ def test_who_questions_ask_for_a_person() -> None:
     assert not understand("Tỷ lệ hộ nghèo là bao nhiêu?").asks_person
 
 
+def test_an_article_is_no_question_about_its_author() -> None:
+    # "bài viết" folds to "bai viet": the words "ai viết" stand inside it, but nobody asked who wrote.
+    assert understand("Theo bài viết của Bí thư, ai chỉ đạo phòng chống dịch?").asks_person
+    assert not understand("Ai viết bài viết về phòng chống dịch?").asks_person
+
+
 def test_context_carries_over_several_follow_ups() -> None:
     history = ["Hội nghị Tỉnh ủy sơ kết 6 tháng đầu năm 2023 tổ chức ngày nào?", "Ai phát biểu chỉ đạo?"]
     intent = understand("Ông ấy yêu cầu các cấp ủy làm gì?", history)
