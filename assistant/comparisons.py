@@ -22,10 +22,11 @@ from ingest.indicators import IndicatorRecord, indicator_key
 from ingest.text import fold
 
 # Words that ask for one indicator across periods or documents: "so với" a plan, target or period.
-# "So với cùng kỳ", "so với cả nước" are not: they ask for a change one document states itself.
+# "So với cùng kỳ", "so với cả nước" are not: they ask for a change one document states itself; nor is
+# "giá so sánh" (constant prices).
 _COMPARISON_RE = re.compile(
     r"\bso voi(?: \w+){0,3} (?:ke hoach|muc tieu|chi tieu|nghi quyet|giai doan|nhiem ky|5 nam|nam (?:19|20)\d\d)\b"
-    r"|\bso sanh\b|\bqua cac\b|\bqua tung\b|\bcac (?:van ban|nam|ky|giai doan)\b"
+    r"|(?<!\bgia )\bso sanh\b|\bqua cac\b|\bqua tung\b|\bcac (?:van ban|nam|ky|giai doan)\b"
     r"|\bthay doi (?:the nao|ra sao|nhu the nao)\b|\bchenh lech\b|\btang hay giam\b"
     # "… năm 2020 tăng bao nhiêu; chỉ tiêu năm 2025 cao hay thấp hơn?": one figure weighed against another.
     r"|\b(?:cao|nhieu|lon) (?:hon )?hay (?:thap|it|nho) hon\b"

@@ -171,7 +171,8 @@ _OWN_QUESTION_RE = re.compile(r"\b(?:nao|bao nhieu|may|gi|ai|dau)\b")
 _RELATIONAL_TERMS = frozenset(
     "so cung ky bang tang giam hon lai them nua chenh lech ke hoach du toan".split()  # noqa: SIM905
 )
-_COMPARISON_YEAR_RE = re.compile(r"(cung ky(?: nam)?\s*)((?:19|20)\d{2})\b")
+# "giá so sánh 2010": the base year of constant prices, no period asked either.
+_COMPARISON_YEAR_RE = re.compile(r"((?:cung ky|gia so sanh)(?: nam)?\s*)((?:19|20)\d{2})\b")
 _FOLLOWUP_END_RE = re.compile(r"(?:thi sao|the nao|ra sao|sao|nhi|thi)\s*\??$")
 
 # Document hints, matched on the folded question: (pattern, hint key).

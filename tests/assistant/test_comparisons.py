@@ -52,6 +52,7 @@ def test_comparison_questions_are_recognised(question: str) -> None:
         "Năm 2024 xuất khẩu của tỉnh tăng bao nhiêu so với cả nước?",
         "Theo QĐ 45/2024/QĐ-UBND, giá đất ở năm 2025 là bao nhiêu?",
         "Theo nghị quyết nhiệm kỳ 2021-2025, tỷ lệ đô thị hoá đến 2025 đạt bao nhiêu?",
+        "Tổng sản phẩm năm 2022 tính theo giá so sánh 2010 đạt bao nhiêu tỷ đồng?",
     ],
 )
 def test_one_figure_questions_are_not_comparisons(question: str) -> None:
@@ -68,6 +69,8 @@ def test_every_period_a_comparison_names_is_read() -> None:
         "2021-2025",
     )
     assert named_periods("tăng 5% so với cùng kỳ 2022, năm 2023 đạt bao nhiêu") == ("2023",)
+    # The base year of constant prices is no period asked.
+    assert named_periods("GRDP năm 2022 (giá so sánh 2010) so với năm 2021") == ("2022", "2021")
     # Months counted from the year's start, as reports state results: one period, however it is written.
     assert named_periods("Năm 2019 đạt bao nhiêu, còn 9 tháng đầu năm 2020?") == ("9 tháng năm 2020", "2019")
     assert named_periods("3 thang nam 2022 so voi nam 2021") == ("3 tháng năm 2022", "2021")
