@@ -365,12 +365,18 @@ def test_json_streams_a_line_per_document_before_the_run_ends(
 # ---------------------------------------------------------------- killed and interrupted runs
 
 
+def _interruptible() -> None:
+    # A test run started in the background of a shell (`pytest &`) has SIGINT ignored, and a child inherits
+    # that: Python then installs no KeyboardInterrupt handler and Ctrl-C would be lost.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_ingest(data_dir: Path, folder: Path, workdir: Path, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env["PYTHONPATH"] = str(PROJECT_ROOT)
     return subprocess.Popen(
         [sys.executable, "-m", "assistant.cli", "--data-dir", str(data_dir), "ingest", str(folder), "--no-eval", *extra],
-        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_interruptible,
     )
 
 
