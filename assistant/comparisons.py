@@ -716,10 +716,10 @@ def _stands_for(have: str | None, asked: str) -> bool:
         return False
     if have_key == asked_key:
         return True
-    years = [re.search(r"(?:19|20)\d{2}$", k) for k in (have_key, asked_key)]
-    if not all(years) or "-" in have_key + asked_key:
+    have_year, asked_year = (re.search(r"(?:19|20)\d{2}$", k) for k in (have_key, asked_key))
+    if have_year is None or asked_year is None or "-" in have_key + asked_key:
         return False
-    return years[0].group(0) == years[1].group(0)  # type: ignore[union-attr]
+    return have_year.group(0) == asked_year.group(0)
 
 
 def sides_unquoted(periods: Sequence[str], quoted_periods: Sequence[str | None]) -> tuple[str, ...]:

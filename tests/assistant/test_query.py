@@ -118,6 +118,7 @@ def test_who_questions_ask_for_a_person() -> None:
 def test_an_article_is_no_question_about_its_author() -> None:
     # "bài viết" folds to "bai viet": the words "ai viết" stand inside it, but nobody asked who wrote.
     assert understand("Theo bài viết của Bí thư, ai chỉ đạo phòng chống dịch?").asks_person
+    # "Ai viết" itself still asks for the author, answered from the signature block, not as a person question.
     assert not understand("Ai viết bài viết về phòng chống dịch?").asks_person
 
 
