@@ -48,8 +48,10 @@ MAX_RECORDS = 8
 
 
 # A period as a question writes it: a year (a range is two), "5 năm", "nhiệm kỳ".
-# Not the year of a document number ("58/2025/NQ-HĐND").
-_PERIOD_MENTION_RE = re.compile(r"(?<!/)\b(?:19|20)\d{2}\b(?!/)|\b5 nam\b|\bnhiem ky\b")
+# Not the year of a document number ("58/2025/NQ-HĐND"), but a month's ("tháng 9/2021").
+_PERIOD_MENTION_RE = re.compile(
+    r"(?<!/)\b(?:19|20)\d{2}\b(?!/)|\bthang \d{1,2}/(?:19|20)\d{2}\b|\b5 nam\b|\bnhiem ky\b"
+)
 # Words that join two periods asked about side by side ("giai đoạn 2021-2025 và năm 2025").
 # A comma does not: "theo kế hoạch 2021-2025, cơ cấu đến 2025 …" asks one plan.
 _JOINING_RE = re.compile(r"\bva\b|\bcon\b|\bvoi\b")

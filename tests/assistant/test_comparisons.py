@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         "ty le do thi hoa qua cac nam the nao",
         "Nghị quyết 5 năm đặt tỷ lệ hộ nghèo năm 2025 bao nhiêu, nghị quyết năm 2024 đặt bao nhiêu?",
         "Thu ngân sách năm 2020 tăng bao nhiêu; dự toán năm 2025 cao hay thấp hơn?",
+        "Số doanh nghiệp năm 2020 là bao nhiêu, còn đến tháng 9/2021 là bao nhiêu?",
     ],
 )
 def test_comparison_questions_are_recognised(question: str) -> None:
