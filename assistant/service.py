@@ -206,7 +206,7 @@ class Assistant:
 
     def _all_sides(self, selection: Selection, extractive: ExtractiveAnswer) -> ExtractiveAnswer:
         """A comparison the indicator table could not answer, answered by passages of one side only, is
-        refused: on the comparison sets this refused 9 answers, all 9 wrong (stop 22)."""
+        refused: on the comparison sets this refused 12 answers, 11 of them wrong (stop 22)."""
         if not extractive.found or not asks_comparison(selection.intent.interpreted):
             return extractive
         periods = named_periods(selection.intent.interpreted, self.five_year_period)
