@@ -735,12 +735,17 @@ def sides_unquoted(periods: Sequence[str], quoted_periods: Sequence[str | None])
 def refuse_one_sided(unquoted: Sequence[str], answer: str, question: str) -> str:
     """A comparison answered by passages of one side only opens as a refusal: the official sees what was
     found and that the other side was not."""
-    folded_question = fold(question)
-    sides = ", ".join(_asked_period_phrase(p, folded_question, question).lower() for p in unquoted)
     return (
-        f"Không so sánh được: không tìm thấy đoạn nào trong các văn bản đã nạp ghi nội dung này cho {sides}. "
+        f"Không so sánh được: không tìm thấy đoạn nào trong các văn bản đã nạp ghi nội dung này cho "
+        f"{_sides_phrase(unquoted, question)}. "
         f"Đoạn liên quan nhất tìm được:\n{answer}"
     )
+
+
+def _sides_phrase(periods: Sequence[str], question: str) -> str:
+    """The sides a refusal names ("năm 2023, giai đoạn 2021-2025"), each as the question named it."""
+    folded_question = fold(question)
+    return ", ".join(_asked_period_phrase(p, folded_question, question).lower() for p in periods)
 
 
 def _asked_period_phrase(period: str, folded_question: str, question: str) -> str:
@@ -766,9 +771,8 @@ def compose_comparison(
     folded_question = fold(question)
     unstated = unstated_periods(comparisons)
     if unstated:
-        sides = ", ".join(_asked_period_phrase(p, folded_question, question).lower() for p in unstated)
         lines.append(
-            f"Không so sánh được: các văn bản đã nạp không ghi số liệu {sides} của chỉ tiêu này. "
+            f"Không so sánh được: các văn bản đã nạp không ghi số liệu {_sides_phrase(unstated, question)} của chỉ tiêu này. "
             "Số liệu các văn bản có ghi:"
         )
     for comparison in comparisons:
