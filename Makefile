@@ -7,14 +7,15 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # Written by engineers who never saw the answerer: the honest measure of how it generalises.
 HELDOUT_SETS := $(sort $(wildcard evals/holdout*.jsonl))
 # Real documents of other provinces (shared/, beside the clone; never copied into the project) and the
-# question sets written over them: provinces_final.jsonl is the untouched one, measured once per stop.
+# question sets written over them: provinces_final.jsonl is the untouched one, measured once per stop;
+# siblings_blind1.jsonl asks for one indicator among its siblings over the bundled and provinces documents.
 PROVINCES ?= ../shared/corpora/provinces
-PROVINCE_SETS := evals/provinces_dev.jsonl evals/provinces_final.jsonl
-# Sixty documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
+PROVINCE_SETS := evals/provinces_dev.jsonl evals/provinces_final.jsonl evals/siblings_blind1.jsonl
+# Sixty-five documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
 # taken out of the archive into the eval's data folder, never into the project.
-ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl evals/archive_blind.jsonl evals/archive_blind2.jsonl evals/archive_blind3.jsonl evals/archive_blind4.jsonl evals/archive_blind5.jsonl evals/archive_blind6.jsonl evals/archive_blind7.jsonl evals/archive_blind8.jsonl
+ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl evals/archive_blind.jsonl evals/archive_blind2.jsonl evals/archive_blind3.jsonl evals/archive_blind4.jsonl evals/archive_blind5.jsonl evals/archive_blind6.jsonl evals/archive_blind7.jsonl evals/archive_blind8.jsonl evals/archive_blind9.jsonl
 # Questions that compare one indicator across the bundled documents (answered from the indicator table).
-BUNDLED_SETS := $(HELDOUT_SETS) evals/comparisons.jsonl evals/comparisons_blind.jsonl evals/comparisons_blind2.jsonl evals/comparisons_blind3.jsonl evals/comparisons_blind4.jsonl evals/comparisons_blind5.jsonl evals/comparisons_blind6.jsonl evals/comparisons_blind7.jsonl
+BUNDLED_SETS := $(HELDOUT_SETS) evals/comparisons.jsonl evals/comparisons_blind.jsonl evals/comparisons_blind2.jsonl evals/comparisons_blind3.jsonl evals/comparisons_blind4.jsonl evals/comparisons_blind5.jsonl evals/comparisons_blind6.jsonl evals/comparisons_blind7.jsonl evals/comparisons_blind8.jsonl
 
 .PHONY: setup setup-dev run ingest serve test lint typecheck unit eval train bench clean
 

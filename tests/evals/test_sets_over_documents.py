@@ -86,6 +86,8 @@ def test_the_final_sets_are_never_trained_on() -> None:
         "archive_blind6.jsonl",
         "archive_blind7.jsonl",
         "archive_blind8.jsonl",
+        "archive_blind9.jsonl",
+        "siblings_blind1.jsonl",
         "comparisons_blind.jsonl",
         "comparisons_blind2.jsonl",
         "comparisons_blind3.jsonl",
@@ -93,5 +95,6 @@ def test_the_final_sets_are_never_trained_on() -> None:
         "comparisons_blind5.jsonl",
         "comparisons_blind6.jsonl",
         "comparisons_blind7.jsonl",
+        "comparisons_blind8.jsonl",
     }
     assert {"dataset.jsonl", "provinces_dev.jsonl", "archive_blind2.jsonl"} <= names
