@@ -38,6 +38,8 @@ _KIND_NUMBER_RE = re.compile(
 )
 # "58/2025/nq-hdnd", "220/cd-ttg", "18590/btc-ptht", "68-nq/tw": a full number and symbol.
 _SYMBOL_RE = re.compile(r"\b0*(\d{1,5})(?:/((?:19|20)\d\d))?/([a-z]{1,6})-[a-z]|\b0*(\d{1,5})-([a-z]{1,4})/[a-z]")
+# A whole number and symbol as written, to blank or keep intact: "58/2025/nq-hdnd", "634/tb-vpcp", "68-nq/tw".
+SYMBOL_SPAN_RE = re.compile(r"\b\d{1,5}(?:/(?:19|20)\d\d)?/[a-z&]+(?:-[a-z&]+)*|\b\d{1,5}-[a-z]+/[a-z]+")
 # A document's own number, folded: "58/2025/nq-hdnd" → 58, 2025, nq.
 _OWN_NUMBER_RE = re.compile(r"^\s*0*(\d+)(?:/(\d{4}))?(?:/([a-z]+)|-([a-z]+)/)")
 
@@ -68,10 +70,11 @@ def document_refs(folded: str) -> tuple[DocumentRef, ...]:
 
 
 def without_document_refs(folded: str) -> str:
-    """The folded question with the document numbers it names blanked out (same length): the year of
+    """The folded question with the documents it names by number blanked out (same length): the year of
     "NQ 48/2025" dates the resolution, it is not the period asked about, and "48" is no figure."""
-    spans = [m.span() for m in _SYMBOL_RE.finditer(folded)] + [m.span(2) for m in _KIND_NUMBER_RE.finditer(folded)]
-    spans += [(m.start(3), m.end(3)) for m in _KIND_NUMBER_RE.finditer(folded) if m.group(3)]
+    # The whole reference goes: "quyết định 2639/QĐ-TTg" names a document, and none of its words is an indicator's.
+    spans = [m.span() for m in SYMBOL_SPAN_RE.finditer(folded)] + [m.span() for m in _SYMBOL_RE.finditer(folded)]
+    spans += [m.span() for m in _KIND_NUMBER_RE.finditer(folded)]
     chars = list(folded)
     for start, end in spans:
         chars[start:end] = " " * (end - start)

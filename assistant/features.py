@@ -162,6 +162,33 @@ def indicator_terms(intent: QueryIntent, shape: AskedShape) -> list[str]:
     return [t for t in intent.terms if not t.isdigit() and t not in place]
 
 
+_ABBREVIATION_RE = re.compile(r"[b-df-hj-np-tv-xz]{2,6}")
+
+
+def _abbreviated(terms: Sequence[str], words: Sequence[str]) -> set[str]:
+    """The question's abbreviations that the passage writes out: an official types a phrase as its syllables'
+    initials ("HH & DT" for "hàng hóa và doanh thu", "TTHC" for "thủ tục hành chính"). A folded Vietnamese syllable
+    always has a vowel, so a word of consonants only is an abbreviation; it is present where a run of the passage's
+    words starts with its letters, one word a letter."""
+    return {t for t in terms if _ABBREVIATION_RE.fullmatch(t) and _spelled_out(t, words)}
+
+
+def _present(terms: Sequence[str], words: Sequence[str]) -> set[str]:
+    """The passage's words, and the question's abbreviations it writes out."""
+    return set(words) | _abbreviated(terms, words)
+
+
+def _spelled_out(abbreviation: str, words: Sequence[str]) -> set[str]:
+    """The passage's words that spell `abbreviation` out, in every run that does."""
+    n = len(abbreviation)
+    found: set[str] = set()
+    for i in range(len(words) - n + 1):
+        run = words[i : i + n]
+        if all(w[0] == letter and not w[0].isdigit() for w, letter in zip(run, abbreviation, strict=True)):
+            found.update(run)
+    return found
+
+
 def coverage(terms: Sequence[str], present: set[str], weights: TermWeights) -> float:
     unique = list(dict.fromkeys(terms))
     if not unique:
@@ -382,8 +409,8 @@ def featurize(
     terms = indicator_terms(intent, shape)
     words = tokens(unit.text)
     context = tokens(unit.context)
-    present = set(words)
-    with_context = present | set(context)
+    present = _present(terms, words)
+    with_context = present | _present(terms, context)
     figures = figures_in(unit.text)
     lead = tokens(unit.text[: figures[0].start]) if figures else words
     lead_content = [w for w in lead if not w.isdigit() and weights.weight(w) > 1.5]
@@ -456,7 +483,8 @@ def featurize_all(
     terms = indicator_terms(intent, shape)
     best_dense = max((u.dense or 0.0 for u in units), default=0.0)
     best_coverage = max(
-        (coverage(terms, set(tokens(u.text)) | set(tokens(u.context)), weights) for u in units), default=0.0
+        (coverage(terms, _present(terms, tokens(u.text)) | _present(terms, tokens(u.context)), weights) for u in units),
+        default=0.0,
     )
     return [
         featurize(intent, shape, u, weights, best_dense=best_dense, best_coverage=best_coverage) for u in units

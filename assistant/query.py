@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant.diacritics import typed_without_diacritics
-from assistant.document_refs import DocumentRef, document_refs, without_document_refs
+from assistant.document_refs import SYMBOL_SPAN_RE, DocumentRef, document_refs, without_document_refs
 from ingest.text import canonical_tones, fold, index_text
 
 # The five-year plan period of the bundled corpus. "5 năm" / "nhiệm kỳ" without years means it;
@@ -265,6 +265,16 @@ def spelled_word(word: str) -> str:
 def expand_shorthand(folded: str) -> str:
     """Officials' shorthand spelled out in folded text ("kt-xh" → "kinh te xa hoi", "gđ 21-25" → a period)."""
     folded = _spell_short_periods(folded)
+    # A document's symbol keeps its codes: "2639/qd-ttg" is a number to match, "qd" in it no decision to spell out.
+    kept = [m.span() for m in SYMBOL_SPAN_RE.finditer(folded)]
+    starts = [0] + [end for _, end in kept]
+    ends = [start for start, _ in kept] + [len(folded)]
+    pieces = [_spelled_out(folded[a:b]) for a, b in zip(starts, ends, strict=True)]
+    symbols = [folded[a:b] for a, b in kept] + [""]
+    return "".join(piece + symbol for piece, symbol in zip(pieces, symbols, strict=True))
+
+
+def _spelled_out(folded: str) -> str:
     for short, long in _EXPANSIONS.items():
         folded = re.sub(rf"\b{re.escape(short)}\b", long, folded)
     return folded

@@ -223,3 +223,11 @@ def test_ky_asks_a_person_only_as_who_signs() -> None:
         "Năm 2025 kỷ niệm bao nhiêu năm thành lập tỉnh?",
     ):
         assert not asked_shape(understand(question), PLACES).person, question
+
+
+def test_an_abbreviation_the_question_types_is_covered_where_the_passage_spells_it_out() -> None:
+    spelled = _item("Tỷ lệ thủ tục hành chính giải quyết đúng hạn đạt 98%.", "a.txt")
+    other = _item("Tỷ lệ hồ sơ giải quyết đúng hạn đạt 91%.", "b.txt", rank=1)
+    found = _features("Tỷ lệ TTHC giải quyết đúng hạn là bao nhiêu?", spelled, other)
+    assert found[spelled.chunk.text].missing_share == 0.0
+    assert found[other.chunk.text].missing_share > 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.document_refs import DocumentRef
 from assistant.query import understand
 
 
@@ -257,3 +258,18 @@ def test_gd_before_a_span_is_no_indicator_word_and_kv_is_khu_vuc() -> None:
     assert understand("KV II năm 2024 tăng bao nhiêu?").terms[:3] == ("khu", "vuc", "ii")
     # "GD" not before a span is still education.
     assert "giao" in understand("Ngành GD tỉnh có bao nhiêu trường?").terms
+
+
+def test_a_document_named_by_its_full_symbol_is_a_reference_and_none_of_its_words_an_indicator() -> None:
+    alone = understand("Theo 58/2025/NQ-HĐND, học phí trường chất lượng cao là bao nhiêu?")
+    assert alone.document_refs == (DocumentRef("58", "2025", "nq"),)
+    assert alone.terms[:2] == ("hoc", "phi") and "nq" not in alone.terms
+    decision = understand("Theo QĐ 2639/QĐ-TTg, tỉnh Lào Cai được bổ sung bao nhiêu?")
+    assert decision.document_refs == (DocumentRef("2639", None, "qd"),)
+    assert not {"quyet", "dinh", "ttg"} & set(decision.terms)
+    notice = understand("Ai ký Thông báo 636/TB-VPCP?")
+    assert not {"thong", "bao", "pcp", "vpcp"} & set(notice.terms)
+
+
+def test_abbreviations_outside_a_documents_symbol_are_still_spelt_out() -> None:
+    assert understand("Tỷ lệ BHXH/BHYT năm 2025?").terms == ("ty", "le", "bao", "hiem", "xa", "hoi", "bao", "hiem", "y", "te")
