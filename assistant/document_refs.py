@@ -38,8 +38,9 @@ _KIND_NUMBER_RE = re.compile(
 )
 # "58/2025/nq-hdnd", "220/cd-ttg", "18590/btc-ptht", "68-nq/tw": a full number and symbol.
 _SYMBOL_RE = re.compile(r"\b0*(\d{1,5})(?:/((?:19|20)\d\d))?/([a-z]{1,6})-[a-z]|\b0*(\d{1,5})-([a-z]{1,4})/[a-z]")
-# A whole number and symbol as written, to blank or keep intact: "58/2025/nq-hdnd", "634/tb-vpcp", "68-nq/tw".
-SYMBOL_SPAN_RE = re.compile(r"\b\d{1,5}(?:/(?:19|20)\d\d)?/[a-z&]+(?:-[a-z&]+)*|\b\d{1,5}-[a-z]+/[a-z]+")
+# A whole number and symbol as written, to blank or keep intact: "58/2025/nq-hdnd", "634/tb-vpcp", "68-nq/tw", and
+# the National Assembly's "245/2025/qh15" (its code ends in the legislature's number, which is no figure asked).
+SYMBOL_SPAN_RE = re.compile(r"\b\d{1,5}(?:/(?:19|20)\d\d)?/[a-z&][a-z&\d]*(?:-[a-z&\d]+)*|\b\d{1,5}-[a-z]+/[a-z]+")
 # A document's own number, folded: "58/2025/nq-hdnd" → 58, 2025, nq.
 _OWN_NUMBER_RE = re.compile(r"^\s*0*(\d+)(?:/(\d{4}))?(?:/([a-z]+)|-([a-z]+)/)")
 

@@ -178,15 +178,13 @@ def _present(terms: Sequence[str], words: Sequence[str]) -> set[str]:
     return set(words) | _abbreviated(terms, words)
 
 
-def _spelled_out(abbreviation: str, words: Sequence[str]) -> set[str]:
-    """The passage's words that spell `abbreviation` out, in every run that does."""
+def _spelled_out(abbreviation: str, words: Sequence[str]) -> bool:
+    """A run of the passage's words whose initials are the abbreviation's letters."""
     n = len(abbreviation)
-    found: set[str] = set()
-    for i in range(len(words) - n + 1):
-        run = words[i : i + n]
-        if all(w[0] == letter and not w[0].isdigit() for w, letter in zip(run, abbreviation, strict=True)):
-            found.update(run)
-    return found
+    return any(
+        all(w[0] == letter for w, letter in zip(words[i : i + n], abbreviation, strict=True))
+        for i in range(len(words) - n + 1)
+    )
 
 
 def coverage(terms: Sequence[str], present: set[str], weights: TermWeights) -> float:

@@ -269,12 +269,12 @@ def expand_shorthand(folded: str) -> str:
     kept = [m.span() for m in SYMBOL_SPAN_RE.finditer(folded)]
     starts = [0] + [end for _, end in kept]
     ends = [start for start, _ in kept] + [len(folded)]
-    pieces = [_spelled_out(folded[a:b]) for a, b in zip(starts, ends, strict=True)]
+    pieces = [_expand_words(folded[a:b]) for a, b in zip(starts, ends, strict=True)]
     symbols = [folded[a:b] for a, b in kept] + [""]
     return "".join(piece + symbol for piece, symbol in zip(pieces, symbols, strict=True))
 
 
-def _spelled_out(folded: str) -> str:
+def _expand_words(folded: str) -> str:
     for short, long in _EXPANSIONS.items():
         folded = re.sub(rf"\b{re.escape(short)}\b", long, folded)
     return folded

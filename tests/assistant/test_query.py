@@ -273,3 +273,9 @@ def test_a_document_named_by_its_full_symbol_is_a_reference_and_none_of_its_word
 
 def test_abbreviations_outside_a_documents_symbol_are_still_spelt_out() -> None:
     assert understand("Tỷ lệ BHXH/BHYT năm 2025?").terms == ("ty", "le", "bao", "hiem", "xa", "hoi", "bao", "hiem", "y", "te")
+
+
+def test_the_national_assemblys_symbol_leaves_no_number_behind() -> None:
+    intent = understand("Nghị quyết 245/2025/QH15 giao tổng thu ngân sách nhà nước năm 2026 là bao nhiêu?")
+    assert intent.document_refs == (DocumentRef("245", "2025", "nq"),)
+    assert intent.numbers == () and intent.periods == ("2026",)
