@@ -74,8 +74,7 @@ def without_document_refs(folded: str) -> str:
     """The folded question with the documents it names by number blanked out (same length): the year of
     "NQ 48/2025" dates the resolution, it is not the period asked about, and "48" is no figure."""
     # The whole reference goes: "quyết định 2639/QĐ-TTg" names a document, and none of its words is an indicator's.
-    spans = [m.span() for m in SYMBOL_SPAN_RE.finditer(folded)] + [m.span() for m in _SYMBOL_RE.finditer(folded)]
-    spans += [m.span() for m in _KIND_NUMBER_RE.finditer(folded)]
+    spans = [m.span() for m in SYMBOL_SPAN_RE.finditer(folded)] + [m.span() for m in _KIND_NUMBER_RE.finditer(folded)]
     chars = list(folded)
     for start, end in spans:
         chars[start:end] = " " * (end - start)

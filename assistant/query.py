@@ -266,12 +266,9 @@ def expand_shorthand(folded: str) -> str:
     """Officials' shorthand spelled out in folded text ("kt-xh" → "kinh te xa hoi", "gđ 21-25" → a period)."""
     folded = _spell_short_periods(folded)
     # A document's symbol keeps its codes: "2639/qd-ttg" is a number to match, "qd" in it no decision to spell out.
-    kept = [m.span() for m in SYMBOL_SPAN_RE.finditer(folded)]
-    starts = [0] + [end for _, end in kept]
-    ends = [start for start, _ in kept] + [len(folded)]
-    pieces = [_expand_words(folded[a:b]) for a, b in zip(starts, ends, strict=True)]
-    symbols = [folded[a:b] for a, b in kept] + [""]
-    return "".join(piece + symbol for piece, symbol in zip(pieces, symbols, strict=True))
+    # Split on the symbols, captured: the odd pieces are the symbols themselves.
+    pieces = re.split(f"({SYMBOL_SPAN_RE.pattern})", folded)
+    return "".join(piece if i % 2 else _expand_words(piece) for i, piece in enumerate(pieces))
 
 
 def _expand_words(folded: str) -> str:
