@@ -29,9 +29,11 @@ insert cost comes close to the real vectors' (0.2 → 0.4 s; measured on the fir
 --fake-before N ingests the first N archive documents with text-derived vectors (as --fake-vectors text),
 then times the rest (and the bundled five) with the real model: the overhead of documents N+1 onwards, with real
 embedding beside it, on an index that already holds N documents. The per-document overhead at document 1,000
-is then read in minutes rather than hours (--limit 999 --fake-before 969), and at document 100 the same way
-(--limit 130 --fake-before 70). A fake run cannot tell that on its own: with no embedding to wait for, the
-document being embedded waits for the next one to be parsed, which real embedding hides.
+is then read in minutes rather than hours (--limit 999 --fake-before 969: documents 970-999), and at document
+100 the same way (--limit 115 --fake-before 85: documents 86-115). A --fake-embeddings run is no substitute: its
+wall overhead per document grew 3.1x from document 100 to 1,000 while its CPU per document grew 1.17x, and the
+two real-embedding windows above gave 56.7 ms against 62.2 ms (stop 25). With nothing to embed, the wall time
+also holds waits that real embedding hides (most likely the next document's parsing, in the preparing thread).
 
 --hnsw JSON merges settings into the HNSW configuration of the new collection (an experiment: ChromaStore
 is not changed).
