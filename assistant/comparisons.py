@@ -87,6 +87,9 @@ class Comparison:
     missing_periods: tuple[str, ...]
 
 
+# Cached: a comparison that reads the whole indicator table keys every record's period, and an archive's
+# table holds tens of thousands of records over a few hundred distinct periods.
+@functools.lru_cache(maxsize=4096)
 def _period_key(period: str | None) -> str:
     # "9 tháng đầu năm 2021" and "9 tháng năm 2021" are one period: months counted from the year's start.
     key = re.sub(r"\s+", " ", fold(period or "")).replace(" - ", "-").strip()
