@@ -11,7 +11,7 @@ The development metric is leave-one-document-out: for each document D, fit witho
 about D, then answer D's questions with that fit. The threshold is set on those out-of-fold
 answers so that at most `--max-wrong` of the answers given are wrong, then the model is refitted on
 everything. `evals/provinces_final.jsonl`, `evals/archive_final.jsonl` and `evals/archive_blind3.jsonl` to
-`evals/archive_blind10.jsonl` and `evals/siblings_blind1.jsonl` are never trained on: they are the final checks. The comparison sets are not
+`evals/archive_blind11.jsonl` and `evals/siblings_blind1.jsonl` are never trained on: they are the final checks. The comparison sets are not
 either: comparisons are answered from the indicator table, not by the unit ranking.
 
 `--answer-share S` sets the threshold instead so that S of the questions are answered, out of fold: a refit
@@ -54,7 +54,7 @@ EVALS = REPO / "evals"
 UNTOUCHED = (
     "provinces_final.jsonl", "archive_final.jsonl", "archive_blind3.jsonl", "archive_blind4.jsonl", "archive_blind5.jsonl",
     "archive_blind6.jsonl", "archive_blind7.jsonl", "archive_blind8.jsonl", "archive_blind9.jsonl", "archive_blind10.jsonl",
-    "siblings_blind1.jsonl",
+    "archive_blind11.jsonl", "siblings_blind1.jsonl",
 )
 NOT_RANKED = (
     "comparisons.jsonl", "comparisons_blind.jsonl", "comparisons_blind2.jsonl", "comparisons_blind3.jsonl",
