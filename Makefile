@@ -11,9 +11,9 @@ HELDOUT_SETS := $(sort $(wildcard evals/holdout*.jsonl))
 # siblings_blind1.jsonl asks for one indicator among its siblings over the bundled and provinces documents.
 PROVINCES ?= ../shared/corpora/provinces
 PROVINCE_SETS := evals/provinces_dev.jsonl evals/provinces_final.jsonl evals/siblings_blind1.jsonl
-# Seventy-five documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
+# Eighty documents of shared/'s 999-document archive carry question sets (evals/archive_docs.txt):
 # taken out of the archive into the eval's data folder, never into the project.
-ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl evals/archive_blind.jsonl evals/archive_blind2.jsonl evals/archive_blind3.jsonl evals/archive_blind4.jsonl evals/archive_blind5.jsonl evals/archive_blind6.jsonl evals/archive_blind7.jsonl evals/archive_blind8.jsonl evals/archive_blind9.jsonl evals/archive_blind10.jsonl evals/archive_blind11.jsonl
+ARCHIVE_SETS := evals/archive_dev.jsonl evals/archive_final.jsonl evals/archive_blind.jsonl evals/archive_blind2.jsonl evals/archive_blind3.jsonl evals/archive_blind4.jsonl evals/archive_blind5.jsonl evals/archive_blind6.jsonl evals/archive_blind7.jsonl evals/archive_blind8.jsonl evals/archive_blind9.jsonl evals/archive_blind10.jsonl evals/archive_blind11.jsonl evals/archive_blind12.jsonl
 # Questions that compare one indicator across the bundled documents (answered from the indicator table).
 BUNDLED_SETS := $(HELDOUT_SETS) evals/comparisons.jsonl evals/comparisons_blind.jsonl evals/comparisons_blind2.jsonl evals/comparisons_blind3.jsonl evals/comparisons_blind4.jsonl evals/comparisons_blind5.jsonl evals/comparisons_blind6.jsonl evals/comparisons_blind7.jsonl evals/comparisons_blind8.jsonl
 

@@ -37,3 +37,14 @@ def test_the_threshold_by_answer_share_answers_that_share_of_the_questions() -> 
     rankings = [Ranking([1.0], [1.0], confidence) for confidence in (0.9, 0.8, 0.6, 0.3)]
     summary = at_answer_share(examples, rankings, 0.5, 1.01)
     assert (summary.threshold, summary.answered) == (0.8, 2)
+
+
+def test_the_inner_folds_hold_out_every_document_once_in_at_most_ten_sets() -> None:
+    from evals.train import document_folds
+
+    documents = [f"d{n:02d}.txt" for n in range(23)]
+    folds = document_folds(documents)
+    assert len(folds) == 10
+    assert sorted(d for fold in folds for d in fold) == documents
+    assert folds == document_folds(list(documents))  # the same split every run
+    assert document_folds(["a.txt", "b.txt"]) == [{"a.txt"}, {"b.txt"}]
