@@ -335,8 +335,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.archive.exists():
         sys.exit(f"no archive at {args.archive}: give --archive PATH")
-    if args.keep and args.keep.exists() and any(args.keep.iterdir()):
-        sys.exit(f"{args.keep} is not empty: --keep builds a new index; give a new or empty folder")
+    if args.keep and args.keep.exists() and (not args.keep.is_dir() or any(args.keep.iterdir())):
+        sys.exit(f"{args.keep} is a file or a folder that is not empty: --keep builds a new index; give a new or "
+                 "empty folder")
 
     with tempfile.TemporaryDirectory(prefix="bench-archive-") as tmp:
         root = Path(tmp)
