@@ -54,6 +54,9 @@ def open_tab(browser: Any, url: str, viewport: str) -> tuple[Any, Any, list[str]
 def search(page: Any, words: str) -> None:
     from playwright.sync_api import expect
 
+    # A search typed while the tab's first load is still processing can be dropped (seen once on a fresh clone):
+    # type only once the summary shows a count.
+    expect(page.locator("#ind-summary")).to_contain_text("chỉ tiêu", timeout=120_000)
     before = page.locator("#ind-summary").inner_text()
     page.locator("#ind-search textarea, #ind-search input").first.fill(words)
     expect(page.locator("#ind-summary")).to_contain_text(f"khớp «{words}»", timeout=120_000)
