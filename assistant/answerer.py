@@ -108,8 +108,8 @@ def candidate_units(
         known = {chunk_id_of(r.chunk) for r in items}
         items += [r for r in _signature_items(items, document_chunks) if chunk_id_of(r.chunk) not in known]
     units: list[Unit] = []
-    # The place a question names is a filter, not a hint: another province's figure is never the
-    # answer. (A document number is only weighed: a question may name a document another one cites.)
+    # The place a question names (else the deployment's own) is a filter, not a hint: another province's
+    # figure is never the answer. (A document number is only weighed: a question may name a document another one cites.)
     items = [i for i in items if not _other_place(shape, i.meta)]
     for rank, item in enumerate(items):
         hint = bool(intent.doc_hints) and any(doc_hint_matches(h, item.meta) for h in intent.doc_hints)
@@ -122,7 +122,8 @@ def candidate_units(
 
 def _other_place(shape: AskedShape, meta: dict[str, Any]) -> bool:
     place = place_of(meta)
-    return shape.place is not None and place is not None and place != shape.place
+    asked = shape.place or shape.home
+    return asked is not None and place is not None and place != asked
 
 
 def select(
@@ -132,8 +133,9 @@ def select(
     weights: TermWeights,
     known_places: Sequence[str],
     document_chunks: DocumentChunks,
+    home_place: str | None = None,
 ) -> Selection:
-    shape = asked_shape(intent, known_places)
+    shape = asked_shape(intent, known_places, home_place)
     units = candidate_units(intent, shape, ranked, document_chunks)
     features = featurize_all(intent, shape, units, weights)
     ranking = model.rank(features)

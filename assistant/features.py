@@ -136,10 +136,14 @@ class AskedShape:
     document_number: bool
     document_number_code: str | None  # "BC" of "báo cáo số mấy"
     place: str | None  # the place the question names (known to the index or not), folded
+    # The deployment's own place, when the question names neither a place nor a document: another province's
+    # passages are not its answer. Not a feature: on the deployment's own documents it changes nothing.
+    home: str | None = None
 
 
-def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
+def asked_shape(intent: QueryIntent, known_places: Sequence[str], home_place: str | None = None) -> AskedShape:
     folded = intent.folded
+    place = asked_place(intent.normalized, folded, known_places)
     units = [m.group(1) for m in _ASKED_UNIT_RE.finditer(folded) if m.group(1) not in _NOT_ASKED_UNITS]
     if _PERCENT_ASKED_RE.search(folded):
         units.append("%")
@@ -152,7 +156,8 @@ def asked_shape(intent: QueryIntent, known_places: Sequence[str]) -> AskedShape:
         person=intent.asks_person or bool(_AUTHOR_ASKED_RE.search(folded)),
         document_number=bool(_NUMBER_ASKED_RE.search(folded)),
         document_number_code=_KIND_CODES[code.group(1)] if code else None,
-        place=asked_place(intent.normalized, folded, known_places),
+        place=place,
+        home=home_place if place is None and not intent.document_refs else None,
     )
 
 

@@ -61,6 +61,20 @@ def known_places(metas: Iterable[Mapping[str, object]]) -> list[str]:
     return sorted({p for p in (place_of(m) for m in metas) if p})
 
 
+def home_place(metas: Iterable[Mapping[str, object]]) -> str | None:
+    """The place most of a deployment's own documents belong to (ties: the first in order), folded.
+
+    Officials ask about their own province without naming it: "GRDP năm 2025 tăng bao nhiêu?" in Bến Tre
+    means Bến Tre's, and a thousand other provinces' documents beside them must not answer it.
+    """
+    counts: dict[str, int] = {}
+    for meta in metas:
+        place = place_of(meta)
+        if place:
+            counts[place] = counts.get(place, 0) + 1
+    return max(counts, key=lambda p: counts[p]) if counts else None
+
+
 # A place as a question writes it with its capitals: "tỉnh Trà Vinh", "TP Hải Phòng", "thành phố Huế".
 _PLACE_MARKER_RE = re.compile(r"(?:\b[Tt]ỉnh|\b[Tt]hành phố|\bTP\.?)\s+")
 

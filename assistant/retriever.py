@@ -170,7 +170,12 @@ def with_document_meta(ranked: Sequence[RankedChunk], documents: dict[str, dict[
     ]
 
 
-def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent, place: str | None = None) -> list[RankedChunk]:
+def apply_boosts(
+    ranked: Sequence[RankedChunk], intent: QueryIntent, place: str | None = None, home: str | None = None
+) -> list[RankedChunk]:
+    """Fused scores weighed by the question's period, document hints and place. The deployment's own place
+    (`home`, when the question names none) only sinks other provinces' documents: its own documents and those
+    of no province (a news article, a national decree) keep their order among themselves."""
     out = []
     for item in ranked:
         meta = item.meta
@@ -180,6 +185,10 @@ def apply_boosts(ranked: Sequence[RankedChunk], intent: QueryIntent, place: str 
             if same_place(document_place, place):
                 factor *= BOOST_PLACE
             elif document_place is not None:
+                factor *= PENALTY_OTHER_PLACE
+        elif home is not None:
+            document_place = place_of(meta)
+            if document_place is not None and not same_place(document_place, home):
                 factor *= PENALTY_OTHER_PLACE
         if intent.periods:
             text_folded = folded_text(str(getattr(item.chunk, "text", "")))
@@ -286,6 +295,9 @@ class HybridRetriever(BaseRetriever):
     # source → the document's metadata (issuer, signer … that chunks do not carry)
     document_meta: dict[str, dict[str, Any]] = {}
     known_places: list[str] = []
+    # The deployment's own place (folded): boosted like a named place when the question names neither a place
+    # nor a document.
+    home_place: str | None = None
     _restorer: DiacriticRestorer | None = PrivateAttr(default=None)
 
     def restorer(self) -> DiacriticRestorer:
@@ -305,7 +317,8 @@ class HybridRetriever(BaseRetriever):
         dense = self.index.dense_search(vector, self.candidates)
         place = asked_place(intent.normalized, intent.folded, self.known_places)
         tokens = lexical_query_tokens(intent, place)
-        ranked = self._ranked(dense, self.index.lexical_search(tokens, self.candidates), intent, place)
+        home = None if place or intent.document_refs else self.home_place
+        ranked = self._ranked(dense, self.index.lexical_search(tokens, self.candidates), intent, place, home)
         named = named_sources(intent.document_refs, self.document_meta)
         if 0 < len(named) <= MAX_NAMED_DOCUMENTS:
             # A place that is not the named document's own is content, not a hint: a national dispatch's
@@ -324,9 +337,16 @@ class HybridRetriever(BaseRetriever):
             return with_every_document(ranked, k or self.k)
         return ranked[: k or self.k]
 
-    def _ranked(self, dense: Sequence[Any], lexical: Sequence[Any], intent: QueryIntent, place: str | None) -> list[RankedChunk]:
+    def _ranked(
+        self,
+        dense: Sequence[Any],
+        lexical: Sequence[Any],
+        intent: QueryIntent,
+        place: str | None,
+        home: str | None = None,
+    ) -> list[RankedChunk]:
         """Two hit lists fused, with their documents' metadata, boosted for the question's period, place and hints."""
-        return apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent, place)
+        return apply_boosts(with_document_meta(rrf_fuse(dense, lexical), self.document_meta), intent, place, home)
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun

@@ -21,13 +21,13 @@ from assistant.comparisons import (
 )
 from assistant.contract import DocumentInfo, check_input, describe_document
 from assistant.models import Answer, Citation, RetrievedPassage, Turn
-from assistant.places import known_places
+from assistant.places import home_place, known_places
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, named_periods, understand
 from assistant.retriever import HybridRetriever, RankedChunk, chunk_id_of
 from assistant.settings import Settings
 from assistant.terms import TermWeights
 from ingest.indicators import IndicatorRecord
-from ingest.text import display_date
+from ingest.text import display_date, fold
 
 if TYPE_CHECKING:
     from assistant.indicators import IndicatorGroup, IndicatorTable
@@ -99,6 +99,16 @@ def _five_year_period(documents: Sequence[Any]) -> str:
     return DEFAULT_FIVE_YEAR_PERIOD
 
 
+def _home_place(settings: Settings | None, documents: Sequence[Any]) -> str | None:
+    """The deployment's own place: as configured, or read from the documents ingested from corpus_dir."""
+    if settings is None:
+        return None
+    if settings.home_place.strip().lower() != "auto":
+        return " ".join(fold(settings.home_place).split()) or None
+    own = {p.name for p in settings.corpus_dir.iterdir()} if settings.corpus_dir.is_dir() else set()
+    return home_place(dict(doc.meta) for doc in documents if doc.source in own)
+
+
 class Assistant:
     """Question answering over the indexed documents. Build once (`from_settings`), reuse."""
 
@@ -119,12 +129,14 @@ class Assistant:
         self.llm = llm
         self.top_k = top_k
         self._indicator_lock = threading.Lock()
+        self._home_weighed = True
         self._refresh()
 
     def _refresh(self) -> None:
         """Rebuild what depends on the indexed documents (term weights, plan period)."""
         documents = self.index.documents()
         self.five_year_period = _five_year_period(documents)
+        self.home_place = _home_place(self.settings, documents) if self._home_weighed else None
         self.retriever = HybridRetriever(
             index=self.index,
             embeddings=self.embeddings,
@@ -132,9 +144,17 @@ class Assistant:
             five_year_period=self.five_year_period,
             document_meta={doc.source: dict(doc.meta) for doc in documents},
             known_places=known_places(dict(doc.meta) for doc in documents),
+            home_place=self.home_place,
         )
         self.weights = TermWeights.from_texts(str(getattr(c, "text", "")) for c in self.index.all_chunks())
         self.known_places = self.retriever.known_places
+
+    def weigh_home_place(self, weighed: bool) -> None:
+        """Whether questions that name no place are asked about the deployment's own province. Off for question
+        sets over other provinces' documents: each stands for its own province's deployment."""
+        self._home_weighed = weighed
+        self.home_place = _home_place(self.settings, self.index.documents()) if weighed else None
+        self.retriever.home_place = self.home_place
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -221,7 +241,9 @@ class Assistant:
         """Every candidate unit with its features and probability (the answer, and the model's training data)."""
         intent = self.understand(question, history)
         ranked = self.retriever.retrieve(intent)
-        selection = select(intent, ranked, self.model, self.weights, self.known_places, self._document_chunks)
+        selection = select(
+            intent, ranked, self.model, self.weights, self.known_places, self._document_chunks, self.home_place
+        )
         return selection, ranked
 
     def _to_answer(self, intent: QueryIntent, result: ExtractiveAnswer, ranked: Sequence[RankedChunk]) -> Answer:

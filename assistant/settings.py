@@ -43,6 +43,10 @@ class Settings(BaseSettings):
 
     # Retrieval
     top_k: int = 8
+    # The province the deployment serves, weighed as if named when a question names no place: "auto" reads it
+    # from the documents under corpus_dir (the place most of them belong to), "" weighs no place, else a name
+    # ("Bến Tre").
+    home_place: str = "auto"
 
     # Ingest: the largest file accepted through Assistant.ingest (UI/API uploads), in MB; and the most
     # documents committed at once (one registry write and one BM25 build per batch).

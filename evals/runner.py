@@ -213,6 +213,15 @@ def gate_report(report: EvalReport, accepted_path: Path) -> GateResult:
 # --- the `assistant eval` command -----------------------------------------------------------------
 
 
+def asked_at_home(items: Sequence[EvalItem], corpus_dir: Path) -> bool:
+    """Whether a set is asked in the deployment whose own documents lie in corpus_dir (its home place then
+    weighs): every answerable question cites one of them. A set over other provinces' documents stands for
+    their own deployments, whose home place is not configured here."""
+    own = {p.name for p in corpus_files(corpus_dir)}
+    sources = {item.source for item in items if item.answerable}
+    return bool(sources) and sources <= own
+
+
 def corpus_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
         return []
@@ -257,6 +266,8 @@ def run_eval_command(
     dataset_path = dataset or DEFAULT_DATASET
     items = load_dataset(dataset_path)
     assistant = Assistant.from_settings(settings)
+    at_home = asked_at_home(items, settings.corpus_dir)
+    assistant.weigh_home_place(at_home)
     # Every question searched the same way (exactly, in memory), however fast the vectors were read.
     assistant.index.prepare_dense_search(wait=True)
     peer = build_baseline_peer(settings) if with_baseline else None
@@ -270,6 +281,10 @@ def run_eval_command(
     )
     if peer is None and with_baseline:
         report.notices.append(f"no corpus files in {settings.corpus_dir}: the textbook baseline was not run")
+    if not at_home:
+        report.notices.append(
+            f"asked with no home place: the set's questions are not all about the documents in {settings.corpus_dir}"
+        )
     accepted_path = accepted_path_for(dataset_path)
     gate = gate_report(report, accepted_path)
     out_dir = results_dir or default_results_dir()

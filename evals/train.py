@@ -50,7 +50,7 @@ from assistant.answer_model import AnswerModel, Ranking, decision_vector, fit_lo
 from assistant.answerer import units_to_quote
 from assistant.features import FEATURE_NAMES, as_vector
 from assistant.models import Turn
-from evals.runner import EvalItem, load_dataset
+from evals.runner import EvalItem, asked_at_home, load_dataset
 from evals.scoring import evidence_key, missing_expected
 
 REPO = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ EVALS = REPO / "evals"
 UNTOUCHED = (
     "provinces_final.jsonl", "archive_final.jsonl", "archive_blind3.jsonl", "archive_blind4.jsonl", "archive_blind5.jsonl",
     "archive_blind6.jsonl", "archive_blind7.jsonl", "archive_blind8.jsonl", "archive_blind9.jsonl", "archive_blind10.jsonl",
-    "archive_blind11.jsonl", "archive_blind12.jsonl", "siblings_blind1.jsonl",
+    "archive_blind11.jsonl", "archive_blind12.jsonl", "siblings_blind1.jsonl", "holdout7.jsonl",
 )
 NOT_RANKED = (
     "comparisons.jsonl", "comparisons_blind.jsonl", "comparisons_blind2.jsonl", "comparisons_blind3.jsonl",
@@ -384,13 +384,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     sets = args.sets or default_sets()
-    items = [item for path in sets for item in load_dataset(path)]
     # Every question searched the same way (exactly, in memory), as the eval searches them.
     assistant.index.prepare_dense_search(wait=True)
     if args.cache and args.cache.exists():
         examples = pickle.loads(args.cache.read_bytes())
     else:
-        examples = collect(assistant, items)
+        examples = []
+        for path in sets:
+            # Each set asked as the eval asks it: about the deployment's own province, or about none.
+            own = load_dataset(path)
+            assistant.weigh_home_place(asked_at_home(own, settings.corpus_dir))
+            examples += collect(assistant, own)
         if args.cache:
             args.cache.write_bytes(pickle.dumps(examples))
     unlabelled = [e.item.id for e in examples if e.item.answerable and not any(c.label for c in e.candidates)]

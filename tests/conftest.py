@@ -17,7 +17,8 @@ CORPUS_DIR = PROJECT_ROOT / "corpus"
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
     """Settings for a test: no .env, no ASSISTANT_* leaking from the developer's shell."""
-    return Settings(_env_file=None, data_dir=data_dir, corpus_dir=CORPUS_DIR, **overrides)  # type: ignore[call-arg]
+    fields: dict[str, object] = {"corpus_dir": CORPUS_DIR, **overrides}
+    return Settings(_env_file=None, data_dir=data_dir, **fields)  # type: ignore[call-arg,arg-type]
 
 
 @pytest.fixture(autouse=True)

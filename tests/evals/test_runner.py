@@ -275,3 +275,18 @@ def test_eval_command_end_to_end_on_a_slice(
     # Whether the note shows depends on this run's speed; what never depends on it is the verdict.
     assert "REGRESSION latency" not in printed
     assert "| Answer accuracy |" in printed
+
+
+def test_a_set_is_asked_at_home_only_when_every_answerable_question_is_about_the_own_documents(tmp_path: Path) -> None:
+    from evals.runner import EvalItem, asked_at_home
+
+    (tmp_path / "own.txt").write_text("x", encoding="utf-8")
+
+    def item(source: str | None) -> EvalItem:
+        if source is None:
+            return EvalItem(id="u", question="?", answerable=False, kind="unanswerable")
+        return EvalItem(id="a", question="?", answerable=True, expected=["1"], source=source, evidence="1", kind="figure")
+
+    assert asked_at_home([item("own.txt"), item(None)], tmp_path)
+    assert not asked_at_home([item("own.txt"), item("other.txt")], tmp_path)
+    assert not asked_at_home([item(None)], tmp_path)

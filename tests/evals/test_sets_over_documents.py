@@ -91,6 +91,7 @@ def test_the_final_sets_are_never_trained_on() -> None:
         "archive_blind11.jsonl",
         "archive_blind12.jsonl",
         "siblings_blind1.jsonl",
+        "holdout7.jsonl",
         "comparisons_blind.jsonl",
         "comparisons_blind2.jsonl",
         "comparisons_blind3.jsonl",
