@@ -17,8 +17,34 @@ _PLACE_RE = re.compile(r"\b(?:tinh uy|thanh uy|tinh|thanh pho|tp)\.?\s+([a-z]+(?
 
 
 def place_of(meta: Mapping[str, object]) -> str | None:
-    """The folded place of a document, from its issuer (else its title)."""
-    return _place_in(str(meta.get("issuer") or ""), str(meta.get("title") or ""))
+    """The folded place of a document, from its issuer (else its title, else the place its text is about)."""
+    return _place_in(str(meta.get("issuer") or ""), str(meta.get("title") or "")) or (
+        str(meta["text_place"]) if meta.get("text_place") else None
+    )
+
+
+def places_written(text: str) -> list[str]:
+    """Every place the text writes with its level and capitals ("tỉnh Long An", "TP Cần Thơ"), folded."""
+    folded = fold(text)
+    if len(text) != len(folded):
+        return []
+    found = []
+    for match in _PLACE_RE.finditer(folded):
+        named = _capitalised_words(text[match.start(1) : match.end(1)])
+        if named:
+            found.append(fold(named))
+    return found
+
+
+def text_place(counts: Mapping[str, int]) -> str | None:
+    """The place a document with no issuer is about (a news article, a province's profile): the one its text
+    writes most, when written twice or more and more often than every other place together. A national text
+    that lists provinces names none."""
+    if not counts:
+        return None
+    place = max(counts, key=lambda p: counts[p])
+    top = counts[place]
+    return place if top >= 2 and top > sum(counts.values()) - top else None
 
 
 @lru_cache(maxsize=16384)

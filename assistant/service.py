@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from assistant.comparisons import (
 )
 from assistant.contract import DocumentInfo, check_input, describe_document
 from assistant.models import Answer, Citation, RetrievedPassage, Turn
-from assistant.places import home_place, known_places
+from assistant.places import home_place, known_places, place_of, places_written, text_place
 from assistant.query import DEFAULT_FIVE_YEAR_PERIOD, QueryIntent, named_periods, understand
 from assistant.retriever import HybridRetriever, RankedChunk, chunk_id_of
 from assistant.settings import Settings
@@ -99,6 +100,21 @@ def _five_year_period(documents: Sequence[Any]) -> str:
     return DEFAULT_FIVE_YEAR_PERIOD
 
 
+def _with_text_places(document_meta: dict[str, dict[str, Any]], chunks: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """Each document whose issuer and title name no place gets the place its text is about ("text_place")."""
+    counts: dict[str, Counter[str]] = {}
+    for chunk in chunks:
+        source = str(getattr(chunk, "source", ""))
+        meta = document_meta.get(source)
+        if meta is not None and place_of(meta) is None:
+            counts.setdefault(source, Counter()).update(places_written(str(getattr(chunk, "text", ""))))
+    for source, named in counts.items():
+        place = text_place(named)
+        if place:
+            document_meta[source]["text_place"] = place
+    return document_meta
+
+
 def _home_place(settings: Settings | None, documents: Sequence[Any]) -> str | None:
     """The deployment's own place: as configured, or read from the documents ingested from corpus_dir."""
     if settings is None:
@@ -135,6 +151,8 @@ class Assistant:
     def _refresh(self) -> None:
         """Rebuild what depends on the indexed documents (term weights, plan period)."""
         documents = self.index.documents()
+        chunks = list(self.index.all_chunks())
+        document_meta = _with_text_places({doc.source: dict(doc.meta) for doc in documents}, chunks)
         self.five_year_period = _five_year_period(documents)
         self.home_place = _home_place(self.settings, documents) if self._home_weighed else None
         self.retriever = HybridRetriever(
@@ -142,11 +160,11 @@ class Assistant:
             embeddings=self.embeddings,
             k=self.top_k,
             five_year_period=self.five_year_period,
-            document_meta={doc.source: dict(doc.meta) for doc in documents},
-            known_places=known_places(dict(doc.meta) for doc in documents),
+            document_meta=document_meta,
+            known_places=known_places(document_meta.values()),
             home_place=self.home_place,
         )
-        self.weights = TermWeights.from_texts(str(getattr(c, "text", "")) for c in self.index.all_chunks())
+        self.weights = TermWeights.from_texts(str(getattr(c, "text", "")) for c in chunks)
         self.known_places = self.retriever.known_places
 
     def weigh_home_place(self, weighed: bool) -> None:

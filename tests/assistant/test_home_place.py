@@ -27,6 +27,12 @@ Tập trung cải thiện môi trường đầu tư, kinh doanh; đẩy mạnh c
 """
 
 
+ARTICLE = """Xuất khẩu về đích sớm
+Theo Sở Công Thương, kim ngạch xuất khẩu hàng hóa năm 2025 của tỉnh Sóc Trăng ước đạt 2.300 triệu USD.
+Lãnh đạo tỉnh Sóc Trăng cho biết sẽ tập trung vào thủy sản và gạo.
+"""
+
+
 def _report(folder: Path, place: str, number: int, growth: str, exports: str, water: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"bao_cao_{number}.txt"
@@ -58,6 +64,8 @@ def two_provinces(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
     own, other = root / "corpus", root / "other"
     _report(own, "Bến Tre", 301, "7,5%", "1.850", "85,2%")
     _report(other, "Cà Mau", 302, "8,0%", "2.150", "79,4%")
+    # A news article has no issuer: its place is the one its text writes.
+    (other / "tin_tuc.txt").write_text(ARTICLE, encoding="utf-8")
     settings = make_settings(root / "data", corpus_dir=own)
     embeddings = build_embeddings(settings)
     index = open_index(settings, embeddings)
@@ -75,7 +83,8 @@ def test_a_question_without_a_place_is_answered_for_the_home_province(two_provin
     assistant = _assistant(*two_provinces)
     assert assistant.home_place == "ben tre"
     result = assistant.answer("Kim ngạch xuất khẩu hàng hóa năm 2025 đạt bao nhiêu?")
-    assert result.found and "1.850 triệu USD" in result.answer and "2.150" not in result.answer
+    assert result.found and "1.850 triệu USD" in result.answer
+    assert "2.150" not in result.answer and "2.300" not in result.answer
     assert result.citations[0].source == "bao_cao_301.txt"
 
 

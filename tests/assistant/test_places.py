@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.places import asked_place, place_named, place_of, same_place
+from assistant.places import asked_place, place_named, place_of, places_written, same_place, text_place
 from ingest.text import fold
 
 
@@ -59,3 +59,21 @@ def test_a_question_names_the_longest_known_place() -> None:
 )
 def test_the_place_a_question_names(question: str, place: str | None) -> None:
     assert asked_place(question, fold(question), ["ben tre"]) == place
+
+
+def test_the_places_a_text_writes() -> None:
+    text = "Tỉnh Long An là cửa ngõ miền Tây; TP Cần Thơ cách đó 100 km. Kinh tế tỉnh Long An tăng 7%."
+    assert places_written(text) == ["long an", "can tho", "long an"]
+    # "tình hình" and a lower-case word after "tỉnh" name no place.
+    assert places_written("Báo cáo tình hình các tỉnh miền núi") == []
+
+
+def test_a_document_without_an_issuer_is_about_the_place_its_text_writes_most() -> None:
+    assert text_place({"long an": 3, "can tho": 1}) == "long an"
+    # Once is not enough, nor is a place that does not outnumber the rest together (a national text's list).
+    assert text_place({"long an": 1}) is None
+    assert text_place({"long an": 3, "can tho": 2, "ha noi": 2}) is None
+    assert text_place({}) is None
+    assert place_of({"title": "Cửa ngõ miền Tây", "text_place": "long an"}) == "long an"
+    # An issuer's place wins over the text's.
+    assert place_of({"issuer": "UBND tỉnh Bến Tre", "text_place": "long an"}) == "ben tre"
